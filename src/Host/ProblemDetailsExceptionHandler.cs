@@ -1,0 +1,43 @@
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Monolith.Shared.Errors;
+
+namespace Monolith.Host;
+
+/// <summary>
+/// Turns every refusal into an RFC 9457 problem: 400 invalid input (with field errors), 404 unknown resource,
+/// 422 business rule or reused idempotency key, 409 unresolved contention (with Retry-After). Only a fault is a 500.
+/// </summary>
+internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        ProblemDetails problem = exception switch
+        {
+            ValidationException invalid => new HttpValidationProblemDetails(invalid.Errors
+                .GroupBy(e => JsonNamingPolicy.CamelCase.ConvertName(e.PropertyName))
+                .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()))
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "Invalid request",
+            },
+            BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Invalid request", Detail = bad.Message },
+            NotFoundException e => Problem(StatusCodes.Status404NotFound, e),
+            BusinessRuleException or IdempotencyKeyReusedException => Problem(StatusCodes.Status422UnprocessableEntity, (ProblemException)exception),
+            ContentionException e => Problem(StatusCodes.Status409Conflict, e),
+            _ => new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "Unexpected error" },
+        };
+
+        if (exception is ContentionException)
+            http.Response.Headers.RetryAfter = ((int)ContentionException.RetryAfter.TotalSeconds).ToString();
+        if (problem.Status == StatusCodes.Status500InternalServerError)
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
+
+        http.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    static ProblemDetails Problem(int status, ProblemException e) => new() { Status = status, Title = e.Title, Detail = e.Message };
+}

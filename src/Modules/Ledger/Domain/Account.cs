@@ -1,0 +1,36 @@
+using Monolith.Shared;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+
+namespace Monolith.Ledger.Domain;
+
+/// <summary>
+/// An account's balance total, always changed together with the entry that explains it. The balance never goes
+/// below minus the overdraft limit (checked here, and by a CHECK constraint).
+/// </summary>
+[AppendOnlyRange(typeof(LedgerEntry), nameof(LedgerEntry.AccountId))]
+internal sealed class Account : IVersioned
+{
+    public Guid Id { get; private set; }
+    public string Currency { get; private set; } = "";
+    public decimal Balance { get; private set; }
+    public decimal OverdraftLimit { get; private set; }
+    public long Version { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    public static Account Open(string currency, decimal overdraftLimit) =>
+        new() { Id = Guid.CreateVersion7(), Currency = currency, OverdraftLimit = overdraftLimit };
+
+    /// <summary>Moves the balance by a signed amount and returns the entry that records it.</summary>
+    public LedgerEntry Post(decimal amount, Guid operationId, OperationKind operation)
+    {
+        var after = Balance + amount;
+        if (after < -OverdraftLimit)
+            throw new BusinessRuleException("Insufficient funds",
+                $"Account {Id} holds {Balance} {Currency} with an overdraft limit of {OverdraftLimit}; it cannot be debited {-amount}.");
+        Balance = after;
+        return new LedgerEntry(Id, amount, after, operationId, operation);
+    }
+}
+
+internal enum OperationKind { Deposit, Withdrawal, Transfer }

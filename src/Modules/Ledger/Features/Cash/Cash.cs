@@ -1,0 +1,94 @@
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Monolith.Ledger.Domain;
+using Monolith.Ledger.Persistence;
+using Monolith.Shared.Behaviors;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Ledger.Features;
+
+/// <summary>Money in from an external source: a one-legged operation.</summary>
+public sealed record Deposit(Guid AccountId, decimal Amount, string? IdempotencyKey = null) : ICashCommand;
+
+/// <summary>Money out to an external destination: a one-legged operation.</summary>
+public sealed record Withdraw(Guid AccountId, decimal Amount, string? IdempotencyKey = null) : ICashCommand;
+
+public interface ICashCommand : ICommand<CashResponse>, IIdempotentCommand
+{
+    Guid AccountId { get; }
+    decimal Amount { get; }
+}
+
+public sealed record CashResponse(Guid OperationId, Guid AccountId, decimal Amount, decimal BalanceAfter);
+
+public sealed record AmountRequest(decimal Amount);
+
+internal abstract class CashValidator<TCommand> : AbstractValidator<TCommand> where TCommand : ICashCommand
+{
+    public CashValidator()
+    {
+        RuleFor(x => x.AccountId).NotEmpty();
+        RuleFor(x => x.Amount).MustBeAnAmount();
+        RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
+    }
+}
+
+internal sealed class DepositValidator : CashValidator<Deposit>;
+internal sealed class WithdrawValidator : CashValidator<Withdraw>;
+
+internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy, LedgerDbContext db)
+    : IRequestHandler<Deposit, CashResponse>, IRequestHandler<Withdraw, CashResponse>
+{
+    public Task<CashResponse> Handle(Deposit command, CancellationToken ct) => PostAsync(command, command.Amount, OperationKind.Deposit, ct);
+    public Task<CashResponse> Handle(Withdraw command, CancellationToken ct) => PostAsync(command, -command.Amount, OperationKind.Withdrawal, ct);
+
+    async Task<CashResponse> PostAsync<TCommand>(TCommand command, decimal signedAmount, OperationKind operation, CancellationToken ct)
+        where TCommand : ICashCommand
+    {
+        var operationId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        {
+            var accounts = await session.LoadForWriteAsync<Account>([command.AccountId], token);
+            var account = accounts.SingleOrDefault() ?? throw new NotFoundException("Account", command.AccountId);
+            var entry = account.Post(signedAmount, Guid.CreateVersion7(), operation);
+            session.Db.Entries.Add(entry);
+            return entry.OperationId;
+        }, token), ct);
+
+        return await db.Entries.AsNoTracking().Where(e => e.OperationId == operationId)
+            .Select(e => new CashResponse(e.OperationId, e.AccountId, e.Amount, e.BalanceAfter))
+            .SingleAsync(ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapPost("/accounts/{id:guid}/deposits", (Guid id, AmountRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey,
+                IMediator mediator, CancellationToken ct) => SendAsync(new Deposit(id, body.Amount, idempotencyKey), mediator, ct))
+            .WithName(nameof(Deposit)).WithSummary("Credits an account from an external source.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapPost("/accounts/{id:guid}/withdrawals", (Guid id, AmountRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey,
+                IMediator mediator, CancellationToken ct) => SendAsync(new Withdraw(id, body.Amount, idempotencyKey), mediator, ct))
+            .WithName(nameof(Withdraw)).WithSummary("Debits an account to an external destination; never below its overdraft limit.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+    }
+
+    static async Task<Created<CashResponse>> SendAsync(ICashCommand command, IMediator mediator, CancellationToken ct)
+    {
+        var response = command switch
+        {
+            Deposit d => await mediator.Send(d, ct),
+            Withdraw w => await mediator.Send(w, ct),
+            _ => throw new ArgumentOutOfRangeException(nameof(command)),
+        };
+        return TypedResults.Created($"/api/ledger/accounts/{response.AccountId}/entries", response);
+    }
+}

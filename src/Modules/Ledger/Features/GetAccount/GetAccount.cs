@@ -1,0 +1,29 @@
+using MediatR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Monolith.Ledger.Persistence;
+using Monolith.Shared.Errors;
+
+namespace Monolith.Ledger.Features;
+
+public sealed record GetAccount(Guid Id) : IRequest<AccountResponse>;
+
+public sealed record AccountResponse(Guid Id, string Currency, decimal Balance, decimal OverdraftLimit, long Version);
+
+internal sealed class GetAccountHandler(LedgerDbContext db) : IRequestHandler<GetAccount, AccountResponse>
+{
+    public async Task<AccountResponse> Handle(GetAccount query, CancellationToken ct) =>
+        await db.Accounts.AsNoTracking().Where(a => a.Id == query.Id)
+            .Select(a => new AccountResponse(a.Id, a.Currency, a.Balance, a.OverdraftLimit, a.Version))
+            .SingleOrDefaultAsync(ct)
+        ?? throw new NotFoundException("Account", query.Id);
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapGet("/accounts/{id:guid}", async Task<Ok<AccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetAccount(id), ct)))
+            .WithName(nameof(GetAccount)).WithSummary("The account's balance and version.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+}

@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Monolith.Ledger.Domain;
+using Monolith.Ledger.Persistence;
+using Monolith.Shared;
+using Monolith.Shared.Behaviors;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Ledger.Features;
+
+public sealed record OpenAccount(string Currency, decimal OverdraftLimit = 0, string? IdempotencyKey = null)
+    : ICommand<AccountResponse>, IIdempotentCommand;
+
+public sealed record OpenAccountRequest(string Currency, decimal? OverdraftLimit);
+
+internal sealed partial class OpenAccountValidator : AbstractValidator<OpenAccount>
+{
+    public OpenAccountValidator()
+    {
+        RuleFor(x => x.Currency).NotEmpty().Matches(CurrencyCode()).WithMessage("'{PropertyName}' must be an ISO 4217 code: three capital letters.");
+        RuleFor(x => x.OverdraftLimit).GreaterThanOrEqualTo(0).LessThanOrEqualTo(Rules.MaxAmount)
+            .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places.");
+        RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
+    }
+
+    [GeneratedRegex("^[A-Z]{3}$")]
+    private static partial Regex CurrencyCode();
+}
+
+internal sealed class OpenAccountHandler(IConcurrencyStrategy<LedgerDbContext> strategy, IMediator mediator)
+    : IRequestHandler<OpenAccount, AccountResponse>
+{
+    public async Task<AccountResponse> Handle(OpenAccount command, CancellationToken ct)
+    {
+        var accountId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, () =>
+        {
+            var account = Account.Open(command.Currency, command.OverdraftLimit);
+            session.Db.Accounts.Add(account);
+            return Task.FromResult(account.Id);
+        }, token), ct);
+        return await mediator.Send(new GetAccount(accountId), ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/accounts", async Task<Created<AccountResponse>> (
+                OpenAccountRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+            {
+                var account = await mediator.Send(new OpenAccount(body.Currency, body.OverdraftLimit ?? 0, idempotencyKey), ct);
+                return TypedResults.Created($"/api/ledger/accounts/{account.Id}", account);
+            })
+            .WithName(nameof(OpenAccount)).WithSummary("Opens an account in one currency, with an optional overdraft limit (default 0).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+}

@@ -1,0 +1,72 @@
+using FluentValidation;
+using MediatR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Monolith.Ledger.Domain;
+using Monolith.Ledger.Persistence;
+using Monolith.Shared.Behaviors;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Ledger.Features;
+
+public sealed record Transfer(Guid FromAccountId, Guid ToAccountId, decimal Amount, string? IdempotencyKey = null)
+    : ICommand<TransferResponse>, IIdempotentCommand;
+
+public sealed record TransferResponse(Guid Id, Guid FromAccountId, Guid ToAccountId, decimal Amount, DateTimeOffset CreatedAt);
+
+public sealed record TransferRequest(Guid FromAccountId, Guid ToAccountId, decimal Amount);
+
+internal sealed class TransferValidator : AbstractValidator<Transfer>
+{
+    public TransferValidator()
+    {
+        RuleFor(x => x.FromAccountId).NotEmpty();
+        RuleFor(x => x.ToAccountId).NotEmpty().NotEqual(x => x.FromAccountId).WithMessage("A transfer needs two distinct accounts.");
+        RuleFor(x => x.Amount).MustBeAnAmount();
+        RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
+    }
+}
+
+internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> strategy, LedgerDbContext db)
+    : IRequestHandler<Transfer, TransferResponse>
+{
+    public async Task<TransferResponse> Handle(Transfer command, CancellationToken ct)
+    {
+        var transferId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        {
+            var accounts = await session.LoadForWriteAsync<Account>([command.FromAccountId, command.ToAccountId], token);
+            var from = accounts.SingleOrDefault(a => a.Id == command.FromAccountId) ?? throw new NotFoundException("Account", command.FromAccountId);
+            var to = accounts.SingleOrDefault(a => a.Id == command.ToAccountId) ?? throw new NotFoundException("Account", command.ToAccountId);
+            if (from.Currency != to.Currency)
+                throw new BusinessRuleException("Currency mismatch", $"Account {from.Id} holds {from.Currency} and account {to.Id} holds {to.Currency}.");
+
+            var transfer = new Domain.Transfer(from.Id, to.Id, from.Currency, command.Amount);
+            session.Db.Transfers.Add(transfer);
+            session.Db.Entries.Add(from.Post(-command.Amount, transfer.Id, OperationKind.Transfer));
+            session.Db.Entries.Add(to.Post(command.Amount, transfer.Id, OperationKind.Transfer));
+            return transfer.Id;
+        }, token), ct);
+
+        return await db.Transfers.AsNoTracking().Where(t => t.Id == transferId)
+            .Select(t => new TransferResponse(t.Id, t.FromAccountId, t.ToAccountId, t.Amount, t.CreatedAt))
+            .SingleAsync(ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/transfers", async Task<Created<TransferResponse>> (
+                TransferRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+            {
+                var transfer = await mediator.Send(new Transfer(body.FromAccountId, body.ToAccountId, body.Amount, idempotencyKey), ct);
+                return TypedResults.Created($"/api/ledger/transfers/{transfer.Id}", transfer);
+            })
+            .WithName(nameof(Transfer))
+            .WithSummary("Moves an amount between two accounts of one currency.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+}

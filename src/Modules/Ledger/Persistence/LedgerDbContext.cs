@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using Monolith.Ledger.Domain;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Ledger.Persistence;
+
+internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : ModuleDbContext(options)
+{
+    public const string ModuleName = "ledger";
+    public override string Module => ModuleName;
+
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<LedgerEntry> Entries => Set<LedgerEntry>();
+    public DbSet<Transfer> Transfers => Set<Transfer>();
+
+    protected override void ConfigureModule(ModelBuilder model)
+    {
+        model.Entity<Account>(e =>
+        {
+            e.ToTable("accounts", t =>
+            {
+                t.HasCheckConstraint("ck_accounts_balance_within_overdraft", "balance >= -overdraft_limit");
+                t.HasCheckConstraint("ck_accounts_overdraft_limit_not_negative", "overdraft_limit >= 0");
+            });
+            e.HasKey(a => a.Id);
+            e.Property(a => a.Id).ValueGeneratedNever();
+            e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(a => a.Balance).HasMoneyType();
+            e.Property(a => a.OverdraftLimit).HasMoneyType();
+            e.Property(a => a.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
+            // Lets transfers reference (account, currency), so the database too refuses a cross-currency transfer.
+            e.HasAlternateKey(a => new { a.Id, a.Currency });
+        });
+
+        model.Entity<LedgerEntry>(e =>
+        {
+            e.ToTable("entries", t => t.HasCheckConstraint("ck_entries_amount_not_zero", "amount <> 0"));
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).ValueGeneratedOnAdd();
+            e.Property(x => x.Amount).HasMoneyType();
+            e.Property(x => x.BalanceAfter).HasMoneyType();
+            e.Property(x => x.Operation).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
+            e.HasOne<Account>().WithMany().HasForeignKey(x => x.AccountId).OnDelete(DeleteBehavior.Restrict);
+            // Statement pages (keyset on id) and the GapLock range: (account, id).
+            e.HasIndex(x => new { x.AccountId, x.Id }).HasDatabaseName("ix_entries_account_id");
+            // Balance as of an instant: one index seek to the last entry at or before it.
+            e.HasIndex(x => new { x.AccountId, x.CreatedAt, x.Id }).HasDatabaseName("ix_entries_account_created_at");
+            e.HasIndex(x => x.OperationId).HasDatabaseName("ix_entries_operation_id");
+        });
+
+        model.Entity<Transfer>(e =>
+        {
+            e.ToTable("transfers", t =>
+            {
+                t.HasCheckConstraint("ck_transfers_amount_positive", "amount > 0");
+                t.HasCheckConstraint("ck_transfers_distinct_accounts", "from_account_id <> to_account_id");
+            });
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(x => x.Amount).HasMoneyType();
+            e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
+            e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.FromAccountId, x.Currency })
+                .HasPrincipalKey(a => new { a.Id, a.Currency }).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.ToAccountId, x.Currency })
+                .HasPrincipalKey(a => new { a.Id, a.Currency }).OnDelete(DeleteBehavior.Restrict);
+        });
+    }
+}

@@ -1,0 +1,34 @@
+using System.Reflection;
+using FluentValidation;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Monolith.Shared.Behaviors;
+
+/// <summary>A request that changes state. Only commands pass through the logging and validation behaviors.</summary>
+public interface ICommand<out TResponse> : IRequest<TResponse>;
+
+public static class Mediation
+{
+    /// <summary>
+    /// MediatR 5.1.0 wired by hand (its DI package is not served): the mediator, the behaviors, and every handler and
+    /// validator of the module's assembly, scanned once at start-up.
+    /// </summary>
+    public static IServiceCollection AddModuleRequests(this IServiceCollection services, Assembly module)
+    {
+        services.TryAddScoped<ServiceFactory>(sp => type => sp.GetService(type)!);
+        services.TryAddScoped<IMediator, Mediator>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>)));
+        services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>)));
+
+        foreach (var type in module.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))
+            foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType))
+            {
+                var definition = contract.GetGenericTypeDefinition();
+                if (definition == typeof(IRequestHandler<,>) || definition == typeof(IValidator<>))
+                    services.AddTransient(contract, type);
+            }
+        return services;
+    }
+}

@@ -1,0 +1,19 @@
+using FluentValidation;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Shared.Behaviors;
+
+public static class Rules
+{
+    /// <summary>Largest amount NUMERIC(28, 8) holds with room for a balance: below 10^18.</summary>
+    public const decimal MaxAmount = 999_999_999_999_999_999.99999999m;
+
+    public static IRuleBuilderOptions<T, decimal> MustBeAnAmount<T>(this IRuleBuilder<T, decimal> rule) =>
+        rule.GreaterThan(0).WithMessage("'{PropertyName}' must be greater than zero.")
+            .LessThanOrEqualTo(MaxAmount)
+            .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places; more precision is refused, not rounded.");
+
+    public static IRuleBuilderOptions<T, string?> MustBeAnIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.MaximumLength(IdempotencyRecord.MaxKeyLength)
+            .Matches("^[\\x21-\\x7E]+$").WithMessage("'{PropertyName}' must be printable ASCII without spaces.");
+}

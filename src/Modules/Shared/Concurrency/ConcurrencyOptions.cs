@@ -1,0 +1,27 @@
+namespace Monolith.Shared.Concurrency;
+
+public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry }
+
+/// <summary>The "Concurrency" configuration section.</summary>
+public sealed class ConcurrencyOptions
+{
+    public const string Section = "Concurrency";
+
+    /// <summary>The strategy of every module without its own entry in <see cref="Modules"/>.</summary>
+    public string Strategy { get; set; } = nameof(StrategyName.PessimisticRowLock);
+
+    /// <summary>Per-module overrides: Concurrency:Modules:Ledger = OptimisticCas.</summary>
+    public Dictionary<string, string> Modules { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>How long one statement may wait for a lock before the unit fails and re-runs.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts in all, the first included; when they run out the API answers 409.</summary>
+    public int MaxAttempts { get; set; } = 12;
+
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(4);
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(400);
+
+    public string StrategyFor(string module) =>
+        Modules.TryGetValue(module, out var name) && !string.IsNullOrWhiteSpace(name) ? name : Strategy;
+}

@@ -1,0 +1,179 @@
+using System.Data;
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Logging;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
+using Polly;
+
+namespace Monolith.Shared.Concurrency;
+
+/// <summary>What every strategy shares: the retry pipeline, metrics and the row-level SQL helpers.</summary>
+public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) : IConcurrencyStrategy<TDb>, IWriteSession<TDb>
+    where TDb : ModuleDbContext
+{
+    public abstract string Name { get; }
+    public TDb Db => db;
+    protected StrategyRuntime Runtime => runtime;
+
+    /// <summary>How re-runs happen; the unsafe baseline in the tests overrides this with none.</summary>
+    protected virtual ResiliencePipeline Retry => runtime.Retry;
+
+    /// <summary>One run of the unit of work, in its own transaction, from fresh reads.</summary>
+    protected abstract Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
+
+    public abstract Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+        where TRow : class, IVersioned;
+
+    public async Task<TResult> ExecuteAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        var attempts = 0;
+        try
+        {
+            return await Retry.ExecuteAsync(async token =>
+            {
+                attempts++;
+                db.ChangeTracker.Clear();
+                runtime.Metrics.Attempted(Name, db.Module);
+                try
+                {
+                    return await RunOnceAsync(work, token);
+                }
+                catch (Exception e) when (IsConflict(e))
+                {
+                    runtime.Metrics.Conflicted(Name, db.Module, e.GetType().Name);
+                    throw;
+                }
+            }, ct);
+        }
+        catch (Exception e) when (IsConflict(e))
+        {
+            runtime.Metrics.GaveUp(Name, db.Module);
+            runtime.Logger.LogWarning("{Strategy} gave up on a {Module} unit after {Attempts} attempts: {Reason}", Name, db.Module, attempts, e.Message);
+            throw new ContentionException(Name, attempts, e);
+        }
+        catch (Exception e) when (DatabaseProvider.Classify(e) == FailureKind.ConstraintViolated)
+        {
+            // The handler checks every rule first; a constraint that still fires means a rule raced past it.
+            throw new BusinessRuleException("Constraint violated", "The database refused the change: " + (e.InnerException ?? e).Message);
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    public static bool IsConflict(Exception e) =>
+        e is ConcurrencyConflictException || DatabaseProvider.Classify(e) == FailureKind.Retryable;
+
+    public async Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
+        where TCommand : IIdempotentCommand
+    {
+        if (command.IdempotencyKey is not { } key) return await write();
+        var hash = IdempotencyRecord.Fingerprint(command);
+        var stored = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
+        if (stored is not null)
+            return stored.RequestHash == hash ? stored.OperationId : throw new IdempotencyKeyReusedException(key);
+
+        var operationId = await write();
+        db.IdempotencyRecords.Add(new IdempotencyRecord { Key = key, RequestHash = hash, OperationId = operationId });
+        return operationId;
+    }
+
+    protected async Task<IDbContextTransaction> BeginAsync(IsolationLevel? isolation, CancellationToken ct)
+    {
+        var tx = isolation is { } level
+            ? await db.Database.BeginTransactionAsync(level, ct)
+            : await db.Database.BeginTransactionAsync(ct);
+        await DatabaseProvider.SetLockTimeoutAsync(db, runtime.Options.LockTimeout, ct);
+        return tx;
+    }
+
+    /// <summary>SELECT the rows by key, in ascending key order, with an optional locking clause.</summary>
+    protected async Task<IReadOnlyList<TRow>> QueryRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, string lockClause, CancellationToken ct)
+        where TRow : class, IVersioned
+    {
+        if (ids.Count == 0) return [];
+        var (table, key, _) = Names<TRow>();
+        var args = ids.Distinct().Cast<object>().ToArray();
+        var list = string.Join(", ", args.Select((_, i) => $"{{{i}}}"));
+        var started = Stopwatch.GetTimestamp();
+        // Only identifiers from the EF model are spliced in; the keys are parameters.
+        var sql = $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
+        var rows = await db.Set<TRow>().FromSqlRaw(sql, args).ToListAsync(ct);
+        if (lockClause.Length > 0) runtime.Metrics.LockWaited(Name, db.Module, Stopwatch.GetElapsedTime(started));
+        return rows;
+    }
+
+    /// <summary>Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this first.</summary>
+    protected void BumpVersions()
+    {
+        foreach (var entry in ChangedVersionedRows())
+        {
+            var version = entry.Property(nameof(IVersioned.Version));
+            version.CurrentValue = (long)version.OriginalValue! + 1;
+        }
+    }
+
+    protected IEnumerable<EntityEntry> ChangedVersionedRows() =>
+        db.ChangeTracker.Entries()
+            .Where(e => e.State == EntityState.Modified && e.Entity is IVersioned)
+            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal)
+            .ThenBy(e => ((IVersioned)e.Entity).Id);
+
+    protected (string Table, string Key, string Version) Names<TRow>() => Names(db.Model.FindEntityType(typeof(TRow))!);
+
+    protected (string Table, string Key, string Version) Names(IEntityType entity)
+    {
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
+        return (sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()), Column(nameof(IVersioned.Id)), Column(nameof(IVersioned.Version)));
+    }
+
+    protected string Column(IEntityType entity, string property)
+    {
+        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        return db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
+    }
+
+    protected string Table(IEntityType entity) =>
+        db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+}
+
+/// <summary>What all strategies of the application share: options, the retry pipeline, metrics, a logger.</summary>
+public sealed class StrategyRuntime
+{
+    public StrategyRuntime(ConcurrencyOptions options, ConcurrencyMetrics metrics, ILogger<StrategyRuntime> logger)
+    {
+        Options = options;
+        Metrics = metrics;
+        Logger = logger;
+        Retry = new ResiliencePipelineBuilder()
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ConcurrencyStrategy<ModuleDbContext>.IsConflict),
+                MaxRetryAttempts = Math.Max(0, options.MaxAttempts - 1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                OnRetry = args =>
+                {
+                    logger.LogDebug("Conflict on attempt {Attempt}, re-running in {Delay}: {Reason}",
+                        args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    public ConcurrencyOptions Options { get; }
+    public ConcurrencyMetrics Metrics { get; }
+    public ILogger Logger { get; }
+    public ResiliencePipeline Retry { get; }
+}

@@ -1,0 +1,55 @@
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Shared.Concurrency;
+
+/// <summary>A row that commands change under a concurrency strategy. Version belongs to the strategy: domain code never sets it.</summary>
+public interface IVersioned
+{
+    Guid Id { get; }
+    long Version { get; }
+}
+
+/// <summary>
+/// Names the append-only rows whose range belongs to this row (a ledger account's entries), for the GapLock strategy:
+/// it locks that range, so no concurrent insert can slip into it while a balance check reads it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class AppendOnlyRangeAttribute(Type rowType, string ownerKeyProperty) : Attribute
+{
+    public Type RowType { get; } = rowType;
+    public string OwnerKeyProperty { get; } = ownerKeyProperty;
+}
+
+/// <summary>What a handler sees of the strategy while its unit of work runs.</summary>
+public interface IWriteSession<out TDb> where TDb : ModuleDbContext
+{
+    /// <summary>For reads of anything, and for adding new rows. Never call SaveChanges: the strategy does.</summary>
+    TDb Db { get; }
+
+    /// <summary>Loads the rows this unit will change, protected the way the strategy decides (locked, or version-checked at write).</summary>
+    Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) where TRow : class, IVersioned;
+
+    /// <summary>
+    /// Runs <paramref name="write"/> once per idempotency key and returns the id of the operation it made: a replay
+    /// of the key with the same command returns the stored id without writing, a different command with the key
+    /// is refused. The key commits with the write.
+    /// </summary>
+    Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
+        where TCommand : IIdempotentCommand;
+}
+
+/// <summary>A unit of work: reads, decisions and changes; it may run more than once, each time from fresh reads.</summary>
+public delegate Task<TResult> UnitOfWork<TDb, TResult>(IWriteSession<TDb> session, CancellationToken ct) where TDb : ModuleDbContext;
+
+/// <summary>
+/// Owns the transaction of every write: isolation level, which rows are locked and how, and whether and how
+/// the unit of work is re-run. Handlers do not know which strategy runs.
+/// </summary>
+public interface IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
+{
+    string Name { get; }
+    Task<TResult> ExecuteAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
+}
+
+/// <summary>A version check failed: another unit changed a row since this one read it. The unit re-runs.</summary>
+public sealed class ConcurrencyConflictException(string message) : Exception(message);

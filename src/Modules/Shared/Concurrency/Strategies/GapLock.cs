@@ -1,0 +1,44 @@
+using System.Reflection;
+using Microsoft.EntityFrameworkCore;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Shared.Concurrency.Strategies;
+
+/// <summary>
+/// Locks the range of append-only rows that belongs to each row to change (a ledger account's entries), in key
+/// order, before the balance check reads it, so no concurrent insert can slip into that range. InnoDB: REPEATABLE
+/// READ and a next-key lock from a locking read over the indexed range. PostgreSQL has no gap locks: a
+/// transaction-scoped advisory lock keyed by the range's owner stands in for it (docs/strategies.md).
+/// </summary>
+public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
+    where TDb : ModuleDbContext
+{
+    public override string Name => nameof(StrategyName.GapLock);
+
+    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        await using var tx = await BeginAsync(DatabaseProvider.GapLockIsolation, ct);
+        var result = await work(this, ct);
+        BumpVersions();
+        await Db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    public override async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var range = typeof(TRow).GetCustomAttribute<AppendOnlyRangeAttribute>()
+            ?? throw new InvalidOperationException($"{typeof(TRow).Name} names no [AppendOnlyRange]; the GapLock strategy has no range to lock.");
+        var rows = Db.Model.FindEntityType(range.RowType)
+            ?? throw new InvalidOperationException($"{range.RowType.Name} is not part of {Db.GetType().Name}.");
+        var rangeLock = DatabaseProvider.AppendOnlyRangeLockSql(Table(rows), Column(rows, range.OwnerKeyProperty), Column(rows, rows.FindPrimaryKey()!.Properties[0].Name));
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var owner in ids.Distinct().Order())
+            await Db.Database.ExecuteSqlRawAsync(rangeLock, [DatabaseProvider.AppendOnlyRangeLockKey(Table(rows), owner)], ct);
+        Runtime.Metrics.LockWaited(Name, Db.Module, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+
+        // The owners' rows are read after their ranges are locked, as the latest committed versions.
+        return await QueryRowsAsync<TRow>(ids, DatabaseProvider.GapLockOwnerReadClause, ct);
+    }
+}

@@ -1,0 +1,28 @@
+using System.Data;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Shared.Concurrency.Strategies;
+
+/// <summary>
+/// READ COMMITTED; the rows to change are locked (FOR NO KEY UPDATE / FOR UPDATE) in ascending key order before
+/// anything is decided, so two units over the same rows queue instead of deadlocking. Waits are bounded by
+/// Concurrency:LockTimeout; a timeout or deadlock re-runs the unit.
+/// </summary>
+public sealed class PessimisticRowLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
+    where TDb : ModuleDbContext
+{
+    public override string Name => nameof(StrategyName.PessimisticRowLock);
+
+    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
+        var result = await work(this, ct);
+        BumpVersions();
+        await Db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+        QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct);
+}

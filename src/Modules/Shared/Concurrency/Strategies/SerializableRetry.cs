@@ -1,0 +1,28 @@
+using System.Data;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Shared.Concurrency.Strategies;
+
+/// <summary>
+/// SERIALIZABLE with plain reads; the database detects every dangerous interleaving and aborts one side
+/// (PostgreSQL 40001/40P01, InnoDB 1213/1205), and the unit re-runs from fresh reads.
+/// </summary>
+public sealed class SerializableRetry<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
+    where TDb : ModuleDbContext
+{
+    public override string Name => nameof(StrategyName.SerializableRetry);
+
+    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        await using var tx = await BeginAsync(IsolationLevel.Serializable, ct);
+        await DatabaseProvider.PrepareSerializableAsync(Db, ct);
+        var result = await work(this, ct);
+        BumpVersions();
+        await Db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+        QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+}

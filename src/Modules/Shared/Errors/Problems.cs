@@ -1,0 +1,27 @@
+namespace Monolith.Shared.Errors;
+
+/// <summary>An outcome the API reports as a problem (RFC 9457) with its own status; never a 500.</summary>
+public abstract class ProblemException(string title, string detail) : Exception(detail)
+{
+    public string Title { get; } = title;
+}
+
+/// <summary>404: the resource does not exist.</summary>
+public sealed class NotFoundException(string resource, object id)
+    : ProblemException($"{resource} not found", $"{resource} '{id}' does not exist.");
+
+/// <summary>422: the request is well-formed but a business rule refuses it (insufficient funds, currency mismatch).</summary>
+public sealed class BusinessRuleException(string title, string detail) : ProblemException(title, detail);
+
+/// <summary>422: an idempotency key was reused with a different request body.</summary>
+public sealed class IdempotencyKeyReusedException(string key)
+    : ProblemException("Idempotency key reused", $"The idempotency key '{key}' was already used with a different request.");
+
+/// <summary>409: contention the strategy could not resolve within its attempts; the client may retry later.</summary>
+public sealed class ContentionException(string strategy, int attempts, Exception last)
+    : ProblemException("Contention", $"The {strategy} strategy gave up after {attempts} attempts; retry later.")
+{
+    public int Attempts { get; } = attempts;
+    public Exception LastFailure { get; } = last;
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+}

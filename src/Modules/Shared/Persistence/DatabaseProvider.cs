@@ -1,0 +1,178 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+#if MYSQL
+using MySqlConnector;
+#else
+using Npgsql;
+#endif
+
+namespace Monolith.Shared.Persistence;
+
+public enum DatabaseKind { PostgreSql, MySql }
+
+/// <summary>How a database error bears on the unit of work that raised it.</summary>
+public enum FailureKind { Other, Retryable, ConstraintViolated }
+
+/// <summary>
+/// The provider seam: the only place that knows which database this build targets (docs/adr/0001).
+/// Everything provider-specific in SQL text, error codes and EF configuration lives here.
+/// </summary>
+public static class DatabaseProvider
+{
+#if MYSQL
+    public const DatabaseKind Current = DatabaseKind.MySql;
+    // Fixed rather than auto-detected: detection opens a connection while options are built.
+    static readonly ServerVersion ServerVersion = new MariaDbServerVersion(new Version(10, 11));
+#else
+    public const DatabaseKind Current = DatabaseKind.PostgreSql;
+#endif
+
+    public static TBuilder UseModuleDatabase<TBuilder>(this TBuilder options, string connectionString, string module)
+        where TBuilder : DbContextOptionsBuilder
+    {
+#if MYSQL
+        options.UseMySql(connectionString, ServerVersion, o => o.MigrationsHistoryTable($"{module}__ef_migrations_history"));
+#else
+        options.UseNpgsql(connectionString, o => o.MigrationsHistoryTable("__ef_migrations_history", module));
+#endif
+        return options;
+    }
+
+    /// <summary>PostgreSQL: one schema per module. MySQL has no schemas inside a database: a table prefix instead.</summary>
+    public static void PlaceInModule(this ModelBuilder model, string module)
+    {
+#if MYSQL
+        foreach (var entity in model.Model.GetEntityTypes())
+            entity.SetTableName($"{module}_{entity.GetTableName()}");
+#else
+        model.HasDefaultSchema(module);
+#endif
+    }
+
+    /// <summary>
+    /// Row lock for rows about to be updated. On PostgreSQL FOR NO KEY UPDATE: it does not conflict with the
+    /// FOR KEY SHARE that foreign-key checks of child inserts take, which FOR UPDATE would (docs/strategies.md).
+    /// </summary>
+    public const string RowLockClause =
+#if MYSQL
+        "FOR UPDATE";
+#else
+        "FOR NO KEY UPDATE";
+#endif
+
+    public const string ShareLockClause =
+#if MYSQL
+        "LOCK IN SHARE MODE";
+#else
+        "FOR SHARE";
+#endif
+
+    /// <summary>SQL for the database clock, used as the default of created-at columns.</summary>
+    public const string ClockSql =
+#if MYSQL
+        "(UTC_TIMESTAMP(6))";
+#else
+        // clock_timestamp, not now(): now() is the transaction's start, which would order a waiting writer's rows
+        // before those of the writer it waited for.
+        "clock_timestamp()";
+#endif
+
+    public static PropertyBuilder<decimal> HasMoneyType(this PropertyBuilder<decimal> property) =>
+        property.HasPrecision(Money.Precision, Money.Scale);
+
+    /// <summary>Bounds how long one statement waits for a lock; a timeout is retryable.</summary>
+    public static Task SetLockTimeoutAsync(DbContext db, TimeSpan timeout, CancellationToken ct)
+    {
+#if MYSQL
+        // InnoDB takes whole seconds; 1205 rolls back only the statement, so the strategy rolls back the transaction.
+        var sql = $"SET SESSION innodb_lock_wait_timeout = {Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds))}";
+        return db.Database.ExecuteSqlRawAsync(sql, ct);
+#else
+        // SET takes no parameters; the value is an integer we computed.
+        var sql = $"SET LOCAL lock_timeout = '{Math.Max(1, (int)timeout.TotalMilliseconds)}ms'";
+        return db.Database.ExecuteSqlRawAsync(sql, ct);
+#endif
+    }
+
+    /// <summary>Statements a SERIALIZABLE transaction runs first.</summary>
+    public static Task PrepareSerializableAsync(DbContext db, CancellationToken ct)
+    {
+#if MYSQL
+        return Task.CompletedTask;
+#else
+        // A sequential scan takes a predicate lock on the whole relation, so every pair of concurrent
+        // transactions would conflict; index scans lock only the keys read (FIELD-NOTES, measured).
+        return db.Database.ExecuteSqlRawAsync("SET LOCAL enable_seqscan = off", ct);
+#endif
+    }
+
+    /// <summary>GapLock's isolation: InnoDB takes next-key locks only under REPEATABLE READ (or SERIALIZABLE).</summary>
+    public const System.Data.IsolationLevel GapLockIsolation =
+#if MYSQL
+        System.Data.IsolationLevel.RepeatableRead;
+#else
+        System.Data.IsolationLevel.ReadCommitted;
+#endif
+
+    /// <summary>
+    /// Locks the range of append-only rows owned by one key; {0} is <see cref="AppendOnlyRangeLockKey"/>.
+    /// InnoDB: a locking read of the owner's newest row over the (owner, key) index takes a next-key lock on it and
+    /// a gap lock above it, where the next insert of that owner would go. PostgreSQL: FOR UPDATE locks existing
+    /// rows only and a concurrent insert is not blocked, so a transaction-scoped advisory lock on the owner instead.
+    /// </summary>
+    public static string AppendOnlyRangeLockSql(string table, string ownerColumn, string keyColumn) =>
+#if MYSQL
+        $"SELECT {keyColumn} FROM {table} WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} DESC LIMIT 1 FOR UPDATE";
+#else
+        "SELECT pg_advisory_xact_lock(hashtextextended({0}, 0))";
+#endif
+
+    public static object AppendOnlyRangeLockKey(string table, Guid owner) =>
+#if MYSQL
+        owner;
+#else
+        $"{table}:{owner}";
+#endif
+
+    /// <summary>
+    /// How GapLock reads the owners after locking their ranges. Under REPEATABLE READ a plain read could come from a
+    /// snapshot taken before the lock; a share-mode read is a current read. READ COMMITTED reads fresh anyway.
+    /// </summary>
+    public const string GapLockOwnerReadClause =
+#if MYSQL
+        ShareLockClause;
+#else
+        "";
+#endif
+
+    public static FailureKind Classify(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+#if MYSQL
+            if (e is MySqlException my)
+                return my.ErrorCode switch
+                {
+                    MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout => FailureKind.Retryable,
+                    // A concurrent writer committed the same unique key first (an idempotency key): re-run and see it.
+                    MySqlErrorCode.DuplicateKeyEntry => FailureKind.Retryable,
+                    (MySqlErrorCode)4025 /* ER_CONSTRAINT_FAILED (MariaDB CHECK) */ => FailureKind.ConstraintViolated,
+                    (MySqlErrorCode)3819 /* ER_CHECK_CONSTRAINT_VIOLATED (MySQL) */ => FailureKind.ConstraintViolated,
+                    _ => FailureKind.Other,
+                };
+#else
+            if (e is PostgresException pg)
+                return pg.SqlState switch
+                {
+                    PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected => FailureKind.Retryable,
+                    PostgresErrorCodes.LockNotAvailable => FailureKind.Retryable,
+                    PostgresErrorCodes.UniqueViolation => FailureKind.Retryable,
+                    PostgresErrorCodes.CheckViolation => FailureKind.ConstraintViolated,
+                    _ => FailureKind.Other,
+                };
+#endif
+        }
+        return FailureKind.Other;
+    }
+}

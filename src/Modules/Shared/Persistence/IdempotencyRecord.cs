@@ -1,0 +1,46 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace Monolith.Shared.Persistence;
+
+/// <summary>A command that may carry a client's idempotency key (the Idempotency-Key header).</summary>
+public interface IIdempotentCommand
+{
+    string? IdempotencyKey { get; }
+}
+
+/// <summary>
+/// The operation a key produced, stored with the write in one transaction behind a unique index on the key;
+/// a replay answers with that operation as it stands (operations are immutable).
+/// Two concurrent requests with one key: the second's insert fails on that index, its unit re-runs, and the
+/// re-run finds the first's record and replays it.
+/// </summary>
+internal sealed class IdempotencyRecord
+{
+    public const int MaxKeyLength = 100;
+
+    public required string Key { get; init; }
+    public required string RequestHash { get; init; }
+    public required Guid OperationId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+
+    internal static void Configure(ModelBuilder model) => model.Entity<IdempotencyRecord>(e =>
+    {
+        e.ToTable("idempotency_keys");
+        e.HasKey(x => x.Key);
+        e.Property(x => x.Key).HasMaxLength(MaxKeyLength);
+        e.Property(x => x.RequestHash).HasMaxLength(64).IsFixedLength();
+        e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
+    });
+
+    /// <summary>The command's fingerprint: its type and all its fields (the key among them, which the lookup fixes anyway).</summary>
+    internal static string Fingerprint<TCommand>(TCommand command) where TCommand : IIdempotentCommand
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(command);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes(typeof(TCommand).FullName!));
+        sha.AppendData(body);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}

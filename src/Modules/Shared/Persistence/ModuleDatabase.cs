@@ -1,0 +1,33 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Monolith.Shared.Persistence;
+
+public static class ModuleDatabase
+{
+    /// <summary>
+    /// ConnectionStrings:Monolith wins (ConnectionStrings__Monolith in the environment); otherwise the entry named
+    /// after this build's provider, ConnectionStrings:PostgreSql or ConnectionStrings:MySql.
+    /// </summary>
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Monolith")
+        ?? configuration.GetConnectionString(DatabaseProvider.Current.ToString())
+        ?? throw new InvalidOperationException(
+            $"No connection string: set ConnectionStrings:Monolith or ConnectionStrings:{DatabaseProvider.Current}.");
+
+    /// <summary>The databases ./dev creates; for design-time tools and tests.</summary>
+    public const string DefaultConnectionString =
+#if MYSQL
+        "Server=127.0.0.1;Port=3306;Database=monolith;User ID=monolith;Password=monolith;SslMode=None;Maximum Pool Size=200";
+#else
+        "Host=127.0.0.1;Port=5432;Database=monolith;Username=monolith;Password=monolith;SSL Mode=Disable;Maximum Pool Size=200";
+#endif
+
+    public static IServiceCollection AddModuleDbContext<TDb>(this IServiceCollection services, IConfiguration configuration, string module)
+        where TDb : ModuleDbContext
+    {
+        var connectionString = ConnectionString(configuration);
+        return services.AddDbContext<TDb>(o => o.UseModuleDatabase(connectionString, module));
+    }
+}

@@ -28,8 +28,10 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.Property(a => a.Balance).HasMoneyType();
             e.Property(a => a.OverdraftLimit).HasMoneyType();
             e.Property(a => a.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
-            // Lets transfers reference (account, currency), so the database too refuses a cross-currency transfer.
-            e.HasAlternateKey(a => new { a.Id, a.Currency });
+            // Lets transfers reference (currency, account), so the database too refuses a cross-currency transfer.
+            // Currency leads: a key led by id would let MariaDB serve "WHERE id = ?" through it and lock that index
+            // before the primary key, inverting the lock order of SELECT ... FOR UPDATE (deadlocks, measured).
+            e.HasAlternateKey(a => new { a.Currency, a.Id });
         });
 
         model.Entity<LedgerEntry>(e =>
@@ -61,10 +63,10 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
             e.Property(x => x.Amount).HasMoneyType();
             e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
-            e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.FromAccountId, x.Currency })
-                .HasPrincipalKey(a => new { a.Id, a.Currency }).OnDelete(DeleteBehavior.Restrict);
-            e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.ToAccountId, x.Currency })
-                .HasPrincipalKey(a => new { a.Id, a.Currency }).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.Currency, x.FromAccountId })
+                .HasPrincipalKey(a => new { a.Currency, a.Id }).OnDelete(DeleteBehavior.Restrict);
+            e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.Currency, x.ToAccountId })
+                .HasPrincipalKey(a => new { a.Currency, a.Id }).OnDelete(DeleteBehavior.Restrict);
         });
     }
 }

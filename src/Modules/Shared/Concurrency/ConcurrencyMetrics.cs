@@ -9,6 +9,8 @@ public sealed class ConcurrencyMetrics : IDisposable
     public const string MeterName = "Monolith.Concurrency";
 
     readonly Meter _meter = new(MeterName);
+
+    internal Meter Meter => _meter;
     readonly Counter<long> _attempts;
     readonly Counter<long> _conflicts;
     readonly Counter<long> _gaveUp;

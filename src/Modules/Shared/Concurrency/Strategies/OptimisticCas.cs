@@ -5,17 +5,22 @@ using Monolith.Shared.Persistence;
 namespace Monolith.Shared.Concurrency.Strategies;
 
 /// <summary>
-/// No locks while reading and deciding. Each changed row is written as a compare-and-swap,
+/// No locks while reading and deciding. Each row the unit loaded for write is written as a compare-and-swap,
 /// UPDATE ... SET ..., version = version + 1 WHERE id = @id AND version = @read, in key order; an affected-row
-/// count other than one is a conflict, and the whole unit re-runs from fresh reads.
+/// count other than one is a conflict, and the whole unit re-runs from fresh reads. Rows read for the decision but
+/// left unchanged are swapped too (their version alone moves): validating only the rows written would let write
+/// skew through, two units each deciding on A and B and each writing a different one.
 /// </summary>
 public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
     where TDb : ModuleDbContext
 {
+    readonly List<IVersioned> _claimed = [];
+
     public override string Name => nameof(StrategyName.OptimisticCas);
 
     protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
+        _claimed.Clear();
         await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
         var result = await work(this, ct);
         await CompareAndSwapAsync(ct);
@@ -24,14 +29,20 @@ public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : Concur
         return result;
     }
 
-    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
-        QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+    public override async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var rows = await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+        _claimed.AddRange(rows);
+        return rows;
+    }
 
     // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
     // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
     async Task CompareAndSwapAsync(CancellationToken ct)
     {
-        foreach (var entry in ChangedVersionedRows().ToList())
+        var claimed = _claimed.Distinct().Select(row => Db.Entry(row))
+            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
+        foreach (var entry in claimed)
         {
             var (table, key, version) = Names(entry.Metadata);
             var args = new List<object>();

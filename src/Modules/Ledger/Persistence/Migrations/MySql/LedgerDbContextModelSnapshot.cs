@@ -155,9 +155,9 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId", "Currency");
+                    b.HasIndex("Currency", "FromAccountId");
 
-                    b.HasIndex("ToAccountId", "Currency");
+                    b.HasIndex("Currency", "ToAccountId");
 
                     b.ToTable("ledger_transfers", null, t =>
                         {
@@ -209,15 +209,15 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("FromAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "FromAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("ToAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "ToAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

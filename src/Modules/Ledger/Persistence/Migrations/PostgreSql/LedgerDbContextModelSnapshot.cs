@@ -156,9 +156,9 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId", "Currency");
+                    b.HasIndex("Currency", "FromAccountId");
 
-                    b.HasIndex("ToAccountId", "Currency");
+                    b.HasIndex("Currency", "ToAccountId");
 
                     b.ToTable("transfers", "ledger", t =>
                         {
@@ -210,15 +210,15 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("FromAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "FromAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("ToAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "ToAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

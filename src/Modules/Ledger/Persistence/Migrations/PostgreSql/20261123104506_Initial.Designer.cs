@@ -2,17 +2,17 @@
 using System;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Monolith.Ledger.Persistence;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Monolith.Ledger.Persistence.Migrations.MySql
+namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(LedgerDbContext))]
-    [Migration("20261123101953_Initial")]
+    [Migration("20261123104506_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -20,38 +20,39 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "9.0.23")
-                .HasAnnotation("Relational:MaxIdentifierLength", 64);
+                .HasDefaultSchema("ledger")
+                .HasAnnotation("ProductVersion", "10.0.15")
+                .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
-            MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
+            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Monolith.Ledger.Domain.Account", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<decimal>("Balance")
                         .HasPrecision(28, 8)
-                        .HasColumnType("decimal(28,8)")
+                        .HasColumnType("numeric(28,8)")
                         .HasColumnName("balance");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("datetime(6)")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
+                        .HasDefaultValueSql("clock_timestamp()");
 
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
-                        .HasColumnType("char(3)")
+                        .HasColumnType("character(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
 
                     b.Property<decimal>("OverdraftLimit")
                         .HasPrecision(28, 8)
-                        .HasColumnType("decimal(28,8)")
+                        .HasColumnType("numeric(28,8)")
                         .HasColumnName("overdraft_limit");
 
                     b.Property<long>("Version")
@@ -60,7 +61,7 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
 
                     b.HasKey("Id");
 
-                    b.ToTable("ledger_accounts", null, t =>
+                    b.ToTable("accounts", "ledger", t =>
                         {
                             t.HasCheckConstraint("ck_accounts_balance_within_overdraft", "balance >= -overdraft_limit");
 
@@ -75,36 +76,36 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<Guid>("AccountId")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("account_id");
 
                     b.Property<decimal>("Amount")
                         .HasPrecision(28, 8)
-                        .HasColumnType("decimal(28,8)")
+                        .HasColumnType("numeric(28,8)")
                         .HasColumnName("amount");
 
                     b.Property<decimal>("BalanceAfter")
                         .HasPrecision(28, 8)
-                        .HasColumnType("decimal(28,8)")
+                        .HasColumnType("numeric(28,8)")
                         .HasColumnName("balance_after");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("datetime(6)")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
+                        .HasDefaultValueSql("clock_timestamp()");
 
                     b.Property<string>("Operation")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("varchar(16)")
+                        .HasColumnType("character varying(16)")
                         .HasColumnName("operation");
 
                     b.Property<Guid>("OperationId")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
                     b.HasKey("Id");
@@ -118,7 +119,7 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                     b.HasIndex("AccountId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_entries_account_created_at");
 
-                    b.ToTable("ledger_entries", null, t =>
+                    b.ToTable("entries", "ledger", t =>
                         {
                             t.HasCheckConstraint("ck_entries_amount_not_zero", "amount <> 0");
                         });
@@ -127,42 +128,42 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
             modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
 
                     b.Property<decimal>("Amount")
                         .HasPrecision(28, 8)
-                        .HasColumnType("decimal(28,8)")
+                        .HasColumnType("numeric(28,8)")
                         .HasColumnName("amount");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("datetime(6)")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
+                        .HasDefaultValueSql("clock_timestamp()");
 
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
-                        .HasColumnType("char(3)")
+                        .HasColumnType("character(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
 
                     b.Property<Guid>("FromAccountId")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("from_account_id");
 
                     b.Property<Guid>("ToAccountId")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("to_account_id");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId", "Currency");
+                    b.HasIndex("Currency", "FromAccountId");
 
-                    b.HasIndex("ToAccountId", "Currency");
+                    b.HasIndex("Currency", "ToAccountId");
 
-                    b.ToTable("ledger_transfers", null, t =>
+                    b.ToTable("transfers", "ledger", t =>
                         {
                             t.HasCheckConstraint("ck_transfers_amount_positive", "amount > 0");
 
@@ -174,29 +175,29 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(100)
-                        .HasColumnType("varchar(100)")
+                        .HasColumnType("character varying(100)")
                         .HasColumnName("key");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("datetime(6)")
+                        .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
+                        .HasDefaultValueSql("clock_timestamp()");
 
                     b.Property<Guid>("OperationId")
-                        .HasColumnType("char(36)")
+                        .HasColumnType("uuid")
                         .HasColumnName("operation_id");
 
                     b.Property<string>("RequestHash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("char(64)")
+                        .HasColumnType("character(64)")
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
                     b.HasKey("Key");
 
-                    b.ToTable("ledger_idempotency_keys", (string)null);
+                    b.ToTable("idempotency_keys", "ledger");
                 });
 
             modelBuilder.Entity("Monolith.Ledger.Domain.LedgerEntry", b =>
@@ -212,15 +213,15 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("FromAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "FromAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("ToAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "ToAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

@@ -30,7 +30,7 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_ledger_accounts", x => x.id);
-                    table.UniqueConstraint("AK_ledger_accounts_id_currency", x => new { x.id, x.currency });
+                    table.UniqueConstraint("AK_ledger_accounts_currency_id", x => new { x.currency, x.id });
                     table.CheckConstraint("ck_accounts_balance_within_overdraft", "balance >= -overdraft_limit");
                     table.CheckConstraint("ck_accounts_overdraft_limit_not_negative", "overdraft_limit >= 0");
                 })
@@ -98,16 +98,16 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                     table.CheckConstraint("ck_transfers_amount_positive", "amount > 0");
                     table.CheckConstraint("ck_transfers_distinct_accounts", "from_account_id <> to_account_id");
                     table.ForeignKey(
-                        name: "FK_ledger_transfers_ledger_accounts_from_account_id_currency",
-                        columns: x => new { x.from_account_id, x.currency },
+                        name: "FK_ledger_transfers_ledger_accounts_currency_from_account_id",
+                        columns: x => new { x.currency, x.from_account_id },
                         principalTable: "ledger_accounts",
-                        principalColumns: new[] { "id", "currency" },
+                        principalColumns: new[] { "currency", "id" },
                         onDelete: ReferentialAction.Restrict);
                     table.ForeignKey(
-                        name: "FK_ledger_transfers_ledger_accounts_to_account_id_currency",
-                        columns: x => new { x.to_account_id, x.currency },
+                        name: "FK_ledger_transfers_ledger_accounts_currency_to_account_id",
+                        columns: x => new { x.currency, x.to_account_id },
                         principalTable: "ledger_accounts",
-                        principalColumns: new[] { "id", "currency" },
+                        principalColumns: new[] { "currency", "id" },
                         onDelete: ReferentialAction.Restrict);
                 })
                 .Annotation("MySql:CharSet", "utf8mb4");
@@ -128,14 +128,14 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                 column: "operation_id");
 
             migrationBuilder.CreateIndex(
-                name: "IX_ledger_transfers_from_account_id_currency",
+                name: "IX_ledger_transfers_currency_from_account_id",
                 table: "ledger_transfers",
-                columns: new[] { "from_account_id", "currency" });
+                columns: new[] { "currency", "from_account_id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_ledger_transfers_to_account_id_currency",
+                name: "IX_ledger_transfers_currency_to_account_id",
                 table: "ledger_transfers",
-                columns: new[] { "to_account_id", "currency" });
+                columns: new[] { "currency", "to_account_id" });
         }
 
         /// <inheritdoc />

@@ -2,17 +2,17 @@
 using System;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Monolith.Ledger.Persistence;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
+namespace Monolith.Ledger.Persistence.Migrations.MySql
 {
     [DbContext(typeof(LedgerDbContext))]
-    [Migration("20261123101949_Initial")]
+    [Migration("20261123104511_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -20,39 +20,38 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasDefaultSchema("ledger")
-                .HasAnnotation("ProductVersion", "10.0.15")
-                .HasAnnotation("Relational:MaxIdentifierLength", 63);
+                .HasAnnotation("ProductVersion", "9.0.23")
+                .HasAnnotation("Relational:MaxIdentifierLength", 64);
 
-            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+            MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
             modelBuilder.Entity("Monolith.Ledger.Domain.Account", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("id");
 
                     b.Property<decimal>("Balance")
                         .HasPrecision(28, 8)
-                        .HasColumnType("numeric(28,8)")
+                        .HasColumnType("decimal(28,8)")
                         .HasColumnName("balance");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("timestamp with time zone")
+                        .HasColumnType("datetime(6)")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("clock_timestamp()");
+                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
 
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
-                        .HasColumnType("character(3)")
+                        .HasColumnType("char(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
 
                     b.Property<decimal>("OverdraftLimit")
                         .HasPrecision(28, 8)
-                        .HasColumnType("numeric(28,8)")
+                        .HasColumnType("decimal(28,8)")
                         .HasColumnName("overdraft_limit");
 
                     b.Property<long>("Version")
@@ -61,7 +60,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.ToTable("accounts", "ledger", t =>
+                    b.ToTable("ledger_accounts", null, t =>
                         {
                             t.HasCheckConstraint("ck_accounts_balance_within_overdraft", "balance >= -overdraft_limit");
 
@@ -76,36 +75,36 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
 
                     b.Property<Guid>("AccountId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("account_id");
 
                     b.Property<decimal>("Amount")
                         .HasPrecision(28, 8)
-                        .HasColumnType("numeric(28,8)")
+                        .HasColumnType("decimal(28,8)")
                         .HasColumnName("amount");
 
                     b.Property<decimal>("BalanceAfter")
                         .HasPrecision(28, 8)
-                        .HasColumnType("numeric(28,8)")
+                        .HasColumnType("decimal(28,8)")
                         .HasColumnName("balance_after");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("timestamp with time zone")
+                        .HasColumnType("datetime(6)")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("clock_timestamp()");
+                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
 
                     b.Property<string>("Operation")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("varchar(16)")
                         .HasColumnName("operation");
 
                     b.Property<Guid>("OperationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("operation_id");
 
                     b.HasKey("Id");
@@ -119,7 +118,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                     b.HasIndex("AccountId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_entries_account_created_at");
 
-                    b.ToTable("entries", "ledger", t =>
+                    b.ToTable("ledger_entries", null, t =>
                         {
                             t.HasCheckConstraint("ck_entries_amount_not_zero", "amount <> 0");
                         });
@@ -128,42 +127,42 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
             modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("id");
 
                     b.Property<decimal>("Amount")
                         .HasPrecision(28, 8)
-                        .HasColumnType("numeric(28,8)")
+                        .HasColumnType("decimal(28,8)")
                         .HasColumnName("amount");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("timestamp with time zone")
+                        .HasColumnType("datetime(6)")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("clock_timestamp()");
+                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
 
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasMaxLength(3)
-                        .HasColumnType("character(3)")
+                        .HasColumnType("char(3)")
                         .HasColumnName("currency")
                         .IsFixedLength();
 
                     b.Property<Guid>("FromAccountId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("from_account_id");
 
                     b.Property<Guid>("ToAccountId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("to_account_id");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FromAccountId", "Currency");
+                    b.HasIndex("Currency", "FromAccountId");
 
-                    b.HasIndex("ToAccountId", "Currency");
+                    b.HasIndex("Currency", "ToAccountId");
 
-                    b.ToTable("transfers", "ledger", t =>
+                    b.ToTable("ledger_transfers", null, t =>
                         {
                             t.HasCheckConstraint("ck_transfers_amount_positive", "amount > 0");
 
@@ -175,29 +174,29 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                 {
                     b.Property<string>("Key")
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
+                        .HasColumnType("varchar(100)")
                         .HasColumnName("key");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("timestamp with time zone")
+                        .HasColumnType("datetime(6)")
                         .HasColumnName("created_at")
-                        .HasDefaultValueSql("clock_timestamp()");
+                        .HasDefaultValueSql("(UTC_TIMESTAMP(6))");
 
                     b.Property<Guid>("OperationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("char(36)")
                         .HasColumnName("operation_id");
 
                     b.Property<string>("RequestHash")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character(64)")
+                        .HasColumnType("char(64)")
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
                     b.HasKey("Key");
 
-                    b.ToTable("idempotency_keys", "ledger");
+                    b.ToTable("ledger_idempotency_keys", (string)null);
                 });
 
             modelBuilder.Entity("Monolith.Ledger.Domain.LedgerEntry", b =>
@@ -213,15 +212,15 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("FromAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "FromAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()
-                        .HasForeignKey("ToAccountId", "Currency")
-                        .HasPrincipalKey("Id", "Currency")
+                        .HasForeignKey("Currency", "ToAccountId")
+                        .HasPrincipalKey("Currency", "Id")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
                 });

@@ -1,0 +1,57 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Monolith.Ledger;
+using Monolith.Ledger.Persistence;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Tests.Concurrency.Fixtures;
+
+/// <summary>A database of its own for one test class, migrated like the Host does it, dropped afterwards.</summary>
+public sealed class LedgerDatabase : IAsyncLifetime
+{
+    public LedgerDatabase()
+    {
+        var builder = new DbConnectionStringBuilder { ConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Monolith") ?? ModuleDatabase.DefaultConnectionString };
+        Name = $"monolith_t_{Guid.NewGuid():N}"[..26];
+        builder["Database"] = Name;
+        ConnectionString = builder.ConnectionString;
+    }
+
+    public string Name { get; }
+    public string ConnectionString { get; }
+
+    public async Task InitializeAsync()
+    {
+        await using var services = Services(nameof(StrategyName.PessimisticRowLock));
+        await services.MigrateLedgerAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await using var services = Services(nameof(StrategyName.PessimisticRowLock));
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Database.EnsureDeletedAsync();
+    }
+
+    /// <summary>The Ledger module as the Host wires it, on this database, with <paramref name="strategy"/> (or the unsafe baseline).</summary>
+    public ServiceProvider Services(string strategy, int maxAttempts = 12)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Monolith"] = ConnectionString,
+            ["Concurrency:Strategy"] = strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName ? nameof(StrategyName.PessimisticRowLock) : strategy,
+            ["Concurrency:LockTimeout"] = "00:00:10",
+            ["Concurrency:MaxAttempts"] = maxAttempts.ToString(),
+        }).Build();
+
+        var services = new ServiceCollection().AddLogging().AddLedger(configuration);
+        if (strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName)
+            services.Replace(ServiceDescriptor.Scoped<IConcurrencyStrategy<LedgerDbContext>>(sp =>
+                new UnsafeReadModifyWrite<LedgerDbContext>(sp.GetRequiredService<LedgerDbContext>(), sp.GetRequiredService<StrategyRuntime>())));
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+}

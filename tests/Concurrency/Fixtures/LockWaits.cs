@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Tests.Concurrency.Fixtures;
+
+/// <summary>
+/// Sees a session wait for a lock, so an interleaving test can tell "blocked" from "not yet arrived" without timing.
+/// The tests' provider seam.
+/// </summary>
+internal static class LockWaits
+{
+#if MYSQL
+    // MariaDB's information_schema.INNODB_TRX was seen reporting a waiting UPDATE as RUNNING (transaction id 0)
+    // while the engine's own status listed it under LOCK WAIT; the engine status is the reliable witness.
+    public static async Task<long> CountAsync(DbContext probe, CancellationToken ct = default)
+    {
+        var connection = probe.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW ENGINE INNODB STATUS";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return 0;
+        var status = reader.GetString(2);
+        var table = $" of table `{connection.Database}`.";
+        return status.Split("---TRANSACTION").Count(t => t.Contains("LOCK WAIT") && t.Contains("WAITING") && t.Contains(table));
+    }
+#else
+    public static async Task<long> CountAsync(DbContext probe, CancellationToken ct = default) =>
+        await probe.Database.SqlQueryRaw<long>(
+            """
+            SELECT COUNT(*) AS "Value" FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+            """).SingleAsync(ct);
+#endif
+
+    /// <summary>Waits until <paramref name="arrived"/> completes or some session of this database waits for a lock; true if blocked.</summary>
+    public static async Task<bool> ArrivedOrBlockedAsync(Task arrived, DbContext probe)
+    {
+        // A bound for a hung test, not a measurement: either event comes within milliseconds.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (arrived.IsCompleted) { await arrived; return false; }
+            if (await CountAsync(probe) > 0) return true;
+            await Task.Delay(5);
+        }
+        throw new TimeoutException("The session neither arrived nor waited for a lock within a minute.");
+    }
+
+    public static bool IsMySql => DatabaseProvider.Current == DatabaseKind.MySql;
+}

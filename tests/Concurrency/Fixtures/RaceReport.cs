@@ -1,0 +1,21 @@
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Tests.Concurrency.Fixtures;
+
+/// <summary>
+/// Appends each race run's figures to artifacts/race-report-&lt;provider&gt;.txt, which ./dev test prints at the
+/// end: the workers, operations, conflicts and re-runs per strategy.
+/// </summary>
+internal static class RaceReport
+{
+    static readonly Lock Gate = new();
+
+    public static void Write(string strategy, string scenario, string figures)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent;
+        if (root is null) return;
+        var file = Path.Combine(root.FullName, "artifacts", $"race-report-{DatabaseProvider.Current}.txt");
+        lock (Gate) File.AppendAllText(file, $"{DatabaseProvider.Current,-10} {strategy,-22} {scenario}: {figures}{Environment.NewLine}");
+    }
+}

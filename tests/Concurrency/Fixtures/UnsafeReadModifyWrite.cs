@@ -1,0 +1,33 @@
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
+using Polly;
+
+namespace Monolith.Tests.Concurrency.Fixtures;
+
+/// <summary>
+/// The unsafe baseline: a plain read-modify-write in one transaction at the database's default isolation
+/// (PostgreSQL READ COMMITTED, InnoDB REPEATABLE READ), no locks, no version check, no re-run. It lives in the tests
+/// only, so the Host can never select it; the race suite must catch it.
+/// </summary>
+internal sealed class UnsafeReadModifyWrite<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
+    where TDb : ModuleDbContext
+{
+    public const string StrategyName = "UnsafeReadModifyWrite";
+
+    public override string Name => StrategyName;
+
+    protected override ResiliencePipeline Retry => ResiliencePipeline.Empty;
+
+    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        await using var tx = await BeginAsync(isolation: null, ct);
+        var result = await work(this, ct);
+        BumpVersions();
+        await Db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+        QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+}

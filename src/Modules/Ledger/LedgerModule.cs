@@ -1,15 +1,7 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Monolith.Ledger.Features;
-using Monolith.Ledger.Persistence;
-using Monolith.Shared.Behaviors;
-using Monolith.Shared.Concurrency;
-using Monolith.Shared.Persistence;
 
 namespace Monolith.Ledger;
 

@@ -18,15 +18,8 @@ internal sealed class UnsafeReadModifyWrite<TDb>(TDb db, StrategyRuntime runtime
 
     protected override ResiliencePipeline Retry => ResiliencePipeline.Empty;
 
-    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
-    {
-        await using var tx = await BeginAsync(isolation: null, ct);
-        var result = await work(this, ct);
-        BumpVersions();
-        await Db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return result;
-    }
+    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+        RunInOneTransactionAsync(isolation: null, work, ct);
 
     public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
         QueryRowsAsync<TRow>(ids, lockClause: "", ct);

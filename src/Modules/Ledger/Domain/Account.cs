@@ -1,7 +1,3 @@
-using Monolith.Shared;
-using Monolith.Shared.Concurrency;
-using Monolith.Shared.Errors;
-
 namespace Monolith.Ledger.Domain;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Monolith.Ledger.Domain;
-using Monolith.Shared.Persistence;
-
 namespace Monolith.Ledger.Persistence;
 
 internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : ModuleDbContext(options)

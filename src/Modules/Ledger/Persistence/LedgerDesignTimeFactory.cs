@@ -1,6 +1,4 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
-using Monolith.Shared.Persistence;
 
 namespace Monolith.Ledger.Persistence;
 

@@ -84,6 +84,22 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
         return operationId;
     }
 
+    /// <summary>
+    /// The whole unit in one transaction at <paramref name="isolation"/> (null: the database's default): run, raise the
+    /// changed rows' versions, save, commit. <paramref name="prepare"/> runs first inside the transaction.
+    /// </summary>
+    protected async Task<TResult> RunInOneTransactionAsync<TResult>(IsolationLevel? isolation, UnitOfWork<TDb, TResult> work,
+        CancellationToken ct, Func<CancellationToken, Task>? prepare = null)
+    {
+        await using var tx = await BeginAsync(isolation, ct);
+        if (prepare is not null) await prepare(ct);
+        var result = await work(this, ct);
+        BumpVersions();
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
     protected async Task<IDbContextTransaction> BeginAsync(IsolationLevel? isolation, CancellationToken ct)
     {
         var tx = isolation is { } level

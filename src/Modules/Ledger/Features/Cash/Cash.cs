@@ -1,18 +1,3 @@
-using FluentValidation;
-using MediatR;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Monolith.Ledger.Domain;
-using Monolith.Ledger.Persistence;
-using Monolith.Shared.Behaviors;
-using Monolith.Shared.Concurrency;
-using Monolith.Shared.Errors;
-using Monolith.Shared.Persistence;
-
 namespace Monolith.Ledger.Features;
 
 /// <summary>Money in from an external source: a one-legged operation.</summary>

@@ -1,12 +1,3 @@
-using MediatR;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Monolith.Ledger.Persistence;
-using Monolith.Shared.Errors;
-
 namespace Monolith.Ledger.Features;
 
 public sealed record GetAccount(Guid Id) : IRequest<AccountResponse>;

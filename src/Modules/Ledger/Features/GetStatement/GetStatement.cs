@@ -1,13 +1,3 @@
-using FluentValidation;
-using MediatR;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
-using Monolith.Ledger.Persistence;
-using Monolith.Shared.Errors;
-
 namespace Monolith.Ledger.Features;
 
 /// <summary>An account's entries, newest first, a page at a time: <see cref="After"/> is the previous page's Next.</summary>

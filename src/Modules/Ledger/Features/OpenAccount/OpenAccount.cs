@@ -1,17 +1,4 @@
 using System.Text.RegularExpressions;
-using FluentValidation;
-using MediatR;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Routing;
-using Monolith.Ledger.Domain;
-using Monolith.Ledger.Persistence;
-using Monolith.Shared;
-using Monolith.Shared.Behaviors;
-using Monolith.Shared.Concurrency;
-using Monolith.Shared.Persistence;
 
 namespace Monolith.Ledger.Features;
 

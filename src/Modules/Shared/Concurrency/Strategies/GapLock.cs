@@ -15,15 +15,8 @@ public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyS
 {
     public override string Name => nameof(StrategyName.GapLock);
 
-    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
-    {
-        await using var tx = await BeginAsync(DatabaseProvider.GapLockIsolation, ct);
-        var result = await work(this, ct);
-        BumpVersions();
-        await Db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return result;
-    }
+    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+        RunInOneTransactionAsync(DatabaseProvider.GapLockIsolation, work, ct);
 
     public override async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {

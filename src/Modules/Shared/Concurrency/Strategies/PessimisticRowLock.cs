@@ -13,15 +13,8 @@ public sealed class PessimisticRowLock<TDb>(TDb db, StrategyRuntime runtime) : C
 {
     public override string Name => nameof(StrategyName.PessimisticRowLock);
 
-    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
-    {
-        await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
-        var result = await work(this, ct);
-        BumpVersions();
-        await Db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return result;
-    }
+    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+        RunInOneTransactionAsync(IsolationLevel.ReadCommitted, work, ct);
 
     public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
         QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct);

@@ -12,16 +12,8 @@ public sealed class SerializableRetry<TDb>(TDb db, StrategyRuntime runtime) : Co
 {
     public override string Name => nameof(StrategyName.SerializableRetry);
 
-    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
-    {
-        await using var tx = await BeginAsync(IsolationLevel.Serializable, ct);
-        await DatabaseProvider.PrepareSerializableAsync(Db, ct);
-        var result = await work(this, ct);
-        BumpVersions();
-        await Db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return result;
-    }
+    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+        RunInOneTransactionAsync(IsolationLevel.Serializable, work, ct, token => DatabaseProvider.PrepareSerializableAsync(Db, token));
 
     public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
         QueryRowsAsync<TRow>(ids, lockClause: "", ct);

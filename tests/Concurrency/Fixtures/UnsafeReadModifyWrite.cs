@@ -21,6 +21,6 @@ internal sealed class UnsafeReadModifyWrite<TDb>(TDb db, StrategyRuntime runtime
     protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
         RunInOneTransactionAsync(isolation: null, work, ct);
 
-    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+    protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
         QueryRowsAsync<TRow>(ids, lockClause: "", ct);
 }

@@ -138,6 +138,24 @@ public abstract class LedgerRaceScenarios : IClassFixture<LedgerDatabase>, IAsyn
         if (!IsUnsafeBaseline) Assert.All(outcomes, o => Assert.NotNull(o));
     }
 
+    [Fact]
+    public async Task A_row_changed_without_LoadForWrite_is_refused_and_nothing_is_written()
+    {
+        var account = await OpenFundedAsync(100m);
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var strategy = scope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>();
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => strategy.ExecuteAsync(async (session, ct) =>
+            {
+                var unprotected = await session.Db.Accounts.SingleAsync(a => a.Id == account, ct);
+                session.Db.Entries.Add(unprotected.Post(5m, Guid.CreateVersion7(), OperationKind.Deposit));
+                return true;
+            }, CancellationToken.None));
+            Assert.Contains("LoadForWriteAsync", error.Message);
+        }
+        Assert.Equal(100m, await BalanceAsync(account));
+    }
+
     void AssertOutcome(List<string> violations)
     {
         foreach (var violation in violations) _output.WriteLine(violation);

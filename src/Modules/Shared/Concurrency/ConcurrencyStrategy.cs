@@ -23,11 +23,25 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
     /// <summary>How re-runs happen; the unsafe baseline in the tests overrides this with none.</summary>
     protected virtual ResiliencePipeline Retry => runtime.Retry;
 
+    readonly HashSet<IVersioned> _claimed = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The rows this run loaded for write.</summary>
+    protected IReadOnlyCollection<IVersioned> Claimed => _claimed;
+
     /// <summary>One run of the unit of work, in its own transaction, from fresh reads.</summary>
     protected abstract Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
 
-    public abstract Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    /// <summary>Reads the rows a unit will change, protected the strategy's way.</summary>
+    protected abstract Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
         where TRow : class, IVersioned;
+
+    public async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+        where TRow : class, IVersioned
+    {
+        var rows = await LoadRowsAsync<TRow>(ids, ct);
+        foreach (var row in rows) _claimed.Add(row);
+        return rows;
+    }
 
     public async Task<TResult> ExecuteAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
@@ -38,22 +52,24 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
             {
                 attempts++;
                 db.ChangeTracker.Clear();
+                _claimed.Clear();
                 runtime.Metrics.Attempted(Name, db.Module);
                 try
                 {
                     return await RunOnceAsync(work, token);
                 }
-                catch (Exception e) when (IsConflict(e))
+                catch (Exception e) when (Conflicts.IsRetryable(e))
                 {
-                    runtime.Metrics.Conflicted(Name, db.Module, e.GetType().Name);
+                    runtime.Metrics.Conflicted(Name, db.Module, Conflicts.Reason(e));
                     throw;
                 }
             }, ct);
         }
-        catch (Exception e) when (IsConflict(e))
+        catch (Exception e) when (Conflicts.IsRetryable(e))
         {
             runtime.Metrics.GaveUp(Name, db.Module);
-            runtime.Logger.LogWarning("{Strategy} gave up on a {Module} unit after {Attempts} attempts: {Reason}", Name, db.Module, attempts, e.Message);
+            runtime.Logger.LogWarning("{Strategy} gave up on a {Module} unit after {Attempts} attempts, last conflict {Reason}: {Message}",
+                Name, db.Module, attempts, Conflicts.Reason(e), e.Message);
             throw new ContentionException(Name, attempts, e);
         }
         catch (Exception e) when (DatabaseProvider.Classify(e) == FailureKind.ConstraintViolated)
@@ -66,9 +82,6 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
             db.ChangeTracker.Clear();
         }
     }
-
-    public static bool IsConflict(Exception e) =>
-        e is ConcurrencyConflictException || DatabaseProvider.Classify(e) == FailureKind.Retryable;
 
     public async Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
         where TCommand : IIdempotentCommand
@@ -121,8 +134,16 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
         // Only identifiers from the EF model are spliced in; the keys are parameters.
         var sql = $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
         var rows = await db.Set<TRow>().FromSqlRaw(sql, args).ToListAsync(ct);
-        if (lockClause.Length > 0) runtime.Metrics.LockWaited(Name, db.Module, Stopwatch.GetElapsedTime(started));
+        if (lockClause.Length > 0) RecordLockWait(started);
         return rows;
+    }
+
+    /// <summary>Records the time since <paramref name="started"/> (a Stopwatch timestamp) as time spent acquiring locks.</summary>
+    protected void RecordLockWait(long started)
+    {
+        var waited = Stopwatch.GetElapsedTime(started);
+        runtime.Metrics.LockWaited(Name, db.Module, waited);
+        runtime.Logger.LogDebug("{Strategy} waited {WaitedMs:F1} ms for {Module} locks", Name, waited.TotalMilliseconds, db.Module);
     }
 
     /// <summary>Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this first.</summary>
@@ -130,9 +151,18 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
     {
         foreach (var entry in ChangedVersionedRows())
         {
+            EnsureClaimed(entry);
             var version = entry.Property(nameof(IVersioned.Version));
             version.CurrentValue = (long)version.OriginalValue! + 1;
         }
+    }
+
+    /// <summary>A row changed without LoadForWriteAsync would be written unprotected: refuse it, whatever the strategy.</summary>
+    protected void EnsureClaimed(EntityEntry entry)
+    {
+        if (!_claimed.Contains((IVersioned)entry.Entity))
+            throw new InvalidOperationException(
+                $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} was changed but not loaded with LoadForWriteAsync; {Name} cannot protect it.");
     }
 
     protected IEnumerable<EntityEntry> ChangedVersionedRows() =>
@@ -172,7 +202,7 @@ public sealed class StrategyRuntime
         Retry = new ResiliencePipelineBuilder()
             .AddRetry(new Polly.Retry.RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ConcurrencyStrategy<ModuleDbContext>.IsConflict),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(Conflicts.IsRetryable),
                 MaxRetryAttempts = Math.Max(0, options.MaxAttempts - 1),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -180,8 +210,8 @@ public sealed class StrategyRuntime
                 MaxDelay = options.MaxDelay,
                 OnRetry = args =>
                 {
-                    logger.LogDebug("Conflict on attempt {Attempt}, re-running in {Delay}: {Reason}",
-                        args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message);
+                    logger.LogDebug("Conflict {Reason} on attempt {Attempt}, re-running in {Delay}: {Message}",
+                        args.Outcome.Exception is { } e ? Conflicts.Reason(e) : null, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message);
                     return default;
                 },
             })

@@ -53,3 +53,13 @@ public interface IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
 
 /// <summary>A version check failed: another unit changed a row since this one read it. The unit re-runs.</summary>
 public sealed class ConcurrencyConflictException(string message) : Exception(message);
+
+public static class Conflicts
+{
+    /// <summary>True when the unit lost a race it may win on a re-run from fresh reads.</summary>
+    public static bool IsRetryable(Exception e) =>
+        e is ConcurrencyConflictException || DatabaseProvider.Classify(e) == FailureKind.Retryable;
+
+    /// <summary>What the conflict was, for metrics and logs: "version", or the database's error code.</summary>
+    public static string Reason(Exception e) => e is ConcurrencyConflictException ? "version" : DatabaseProvider.ErrorCode(e) ?? e.GetType().Name;
+}

@@ -117,12 +117,19 @@ public static class DatabaseProvider
 
     /// <summary>
     /// Locks the range of append-only rows owned by one key; {0} is <see cref="AppendOnlyRangeLockKey"/>.
-    /// InnoDB: a locking read of the owner's newest row over the (owner, key) index takes a next-key lock on it and
-    /// a gap lock above it, where the next insert of that owner would go. PostgreSQL: FOR UPDATE locks existing
-    /// rows only and a concurrent insert is not blocked, so a transaction-scoped advisory lock on the owner instead.
+    /// InnoDB, two locking reads over the (owner, key) index, and no plain read (at REPEATABLE READ a plain read would
+    /// fix the transaction's snapshot before the lock is granted, and the unit's later reads would be stale):
+    /// first the owner's oldest row, scanning upwards, which queues the owner's writers without taking any gap; then,
+    /// with no competitor left in the range, the newest row and the gap above it, where the owner's next insert would
+    /// go. Keys only grow, so no insert can land anywhere else. Taking the newest row first (ORDER BY key DESC) takes
+    /// that gap before queueing on the row, and the holder's insert then deadlocks with the waiter (measured: 8,425
+    /// re-runs in 3,200 operations over two accounts).
+    /// PostgreSQL: FOR UPDATE locks existing rows only and a concurrent insert is not blocked, so a
+    /// transaction-scoped advisory lock on the owner instead.
     /// </summary>
     public static string AppendOnlyRangeLockSql(string table, string ownerColumn, string keyColumn) =>
 #if MYSQL
+        $"SELECT {keyColumn} FROM {table} WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} LIMIT 1 FOR UPDATE; " +
         $"SELECT {keyColumn} FROM {table} WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} DESC LIMIT 1 FOR UPDATE";
 #else
         "SELECT pg_advisory_xact_lock(hashtextextended({0}, 0))";
@@ -145,6 +152,20 @@ public static class DatabaseProvider
 #else
         "";
 #endif
+
+    /// <summary>The database's own code for the first database error in the chain: SQLSTATE, or the MySQL error number.</summary>
+    public static string? ErrorCode(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+#if MYSQL
+            if (e is MySqlException my) return ((int)my.ErrorCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+#else
+            if (e is PostgresException pg) return pg.SqlState;
+#endif
+        }
+        return null;
+    }
 
     public static FailureKind Classify(Exception exception)
     {

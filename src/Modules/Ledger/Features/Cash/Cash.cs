@@ -66,14 +66,10 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
     }
 
+    // MediatR finds the handler by the command's runtime type, Deposit or Withdraw.
     static async Task<Created<CashResponse>> SendAsync(ICashCommand command, IMediator mediator, CancellationToken ct)
     {
-        var response = command switch
-        {
-            Deposit d => await mediator.Send(d, ct),
-            Withdraw w => await mediator.Send(w, ct),
-            _ => throw new ArgumentOutOfRangeException(nameof(command)),
-        };
+        var response = await mediator.Send(command, ct);
         return TypedResults.Created($"/api/ledger/accounts/{response.AccountId}/entries", response);
     }
 }

@@ -18,7 +18,7 @@ public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyS
     protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
         RunInOneTransactionAsync(DatabaseProvider.GapLockIsolation, work, ct);
 
-    public override async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         var range = typeof(TRow).GetCustomAttribute<AppendOnlyRangeAttribute>()
             ?? throw new InvalidOperationException($"{typeof(TRow).Name} names no [AppendOnlyRange]; the GapLock strategy has no range to lock.");
@@ -29,7 +29,7 @@ public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyS
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var owner in ids.Distinct().Order())
             await Db.Database.ExecuteSqlRawAsync(rangeLock, [DatabaseProvider.AppendOnlyRangeLockKey(Table(rows), owner)], ct);
-        Runtime.Metrics.LockWaited(Name, Db.Module, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        RecordLockWait(started);
 
         // The owners' rows are read after their ranges are locked, as the latest committed versions.
         return await QueryRowsAsync<TRow>(ids, DatabaseProvider.GapLockOwnerReadClause, ct);

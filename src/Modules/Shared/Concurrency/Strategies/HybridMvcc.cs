@@ -29,7 +29,7 @@ public sealed class HybridMvcc<TDb>(TDb db, StrategyRuntime runtime) : Concurren
         return result;
     }
 
-    public override async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         var rows = await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
         var read = rows.Select(r => (r.Id, r.Version)).ToList();
@@ -53,7 +53,7 @@ public sealed class HybridMvcc<TDb>(TDb db, StrategyRuntime runtime) : Concurren
             .FromSqlRaw(sql, args.ToArray())
             .AsNoTracking()
             .ToListAsync(ct);
-        Runtime.Metrics.LockWaited(Name, Db.Module, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        RecordLockWait(started);
         if (locked.Count != read.Count)
             throw new ConcurrencyConflictException($"{read.Count - locked.Count} {typeof(TRow).Name} row(s) changed since they were read.");
     }

@@ -14,13 +14,10 @@ namespace Monolith.Shared.Concurrency.Strategies;
 public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
     where TDb : ModuleDbContext
 {
-    readonly List<IVersioned> _claimed = [];
-
     public override string Name => nameof(StrategyName.OptimisticCas);
 
     protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
-        _claimed.Clear();
         await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
         var result = await work(this, ct);
         await CompareAndSwapAsync(ct);
@@ -29,18 +26,15 @@ public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : Concur
         return result;
     }
 
-    public override async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
-    {
-        var rows = await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
-        _claimed.AddRange(rows);
-        return rows;
-    }
+    protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+        QueryRowsAsync<TRow>(ids, lockClause: "", ct);
 
     // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
     // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
     async Task CompareAndSwapAsync(CancellationToken ct)
     {
-        var claimed = _claimed.Distinct().Select(row => Db.Entry(row))
+        foreach (var changed in ChangedVersionedRows()) EnsureClaimed(changed);
+        var claimed = Claimed.Select(row => Db.Entry(row))
             .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
         foreach (var entry in claimed)
         {

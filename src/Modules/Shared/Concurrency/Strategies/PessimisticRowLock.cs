@@ -16,6 +16,6 @@ public sealed class PessimisticRowLock<TDb>(TDb db, StrategyRuntime runtime) : C
     protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
         RunInOneTransactionAsync(IsolationLevel.ReadCommitted, work, ct);
 
-    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+    protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
         QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct);
 }

@@ -15,6 +15,6 @@ public sealed class SerializableRetry<TDb>(TDb db, StrategyRuntime runtime) : Co
     protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
         RunInOneTransactionAsync(IsolationLevel.Serializable, work, ct, token => DatabaseProvider.PrepareSerializableAsync(Db, token));
 
-    public override Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+    protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
         QueryRowsAsync<TRow>(ids, lockClause: "", ct);
 }

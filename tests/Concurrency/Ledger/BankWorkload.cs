@@ -88,9 +88,9 @@ internal sealed class BankWorkload(IServiceProvider services)
             var b = accounts[(Array.IndexOf(accounts, a) + 1 + random.Next(accounts.Length - 1)) % accounts.Length];
             var (send, legs, moneyInMinusOut) = random.Next(4) switch
             {
-                0 => (Send(async () => (await mediator.Send(new Deposit(a, amount, key))).OperationId), 1, amount),
-                1 => (Send(async () => (await mediator.Send(new Withdraw(a, amount, key))).OperationId), 1, -amount),
-                _ => (Send(async () => (await mediator.Send(new Transfer(a, b, amount, key))).Id), 2, 0m),
+                0 => ((Func<Task<Guid>>)(async () => (await mediator.Send(new Deposit(a, amount, key))).OperationId), 1, amount),
+                1 => (async () => (await mediator.Send(new Withdraw(a, amount, key))).OperationId, 1, -amount),
+                _ => (async () => (await mediator.Send(new Transfer(a, b, amount, key))).Id, 2, 0m),
             };
             try
             {
@@ -129,8 +129,6 @@ internal sealed class BankWorkload(IServiceProvider services)
         }
         return snapshots;
     }
-
-    static Func<Task<Guid>> Send(Func<Task<Guid>> send) => send;
 }
 
 /// <summary>Attempts and conflicts recorded by one service provider's strategies (its own Meter).</summary>

@@ -173,13 +173,8 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
 
     protected (string Table, string Key, string Version) Names<TRow>() => Names(db.Model.FindEntityType(typeof(TRow))!);
 
-    protected (string Table, string Key, string Version) Names(IEntityType entity)
-    {
-        var sql = db.GetService<ISqlGenerationHelper>();
-        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        string Column(string property) => sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
-        return (sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema()), Column(nameof(IVersioned.Id)), Column(nameof(IVersioned.Version)));
-    }
+    protected (string Table, string Key, string Version) Names(IEntityType entity) =>
+        (Table(entity), Column(entity, nameof(IVersioned.Id)), Column(entity, nameof(IVersioned.Version)));
 
     protected string Column(IEntityType entity, string property)
     {

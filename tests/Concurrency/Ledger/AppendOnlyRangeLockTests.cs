@@ -23,7 +23,7 @@ public sealed class AppendOnlyRangeLockTests(LedgerDatabase database) : IClassFi
     public async Task A_plain_FOR_UPDATE_over_the_range_stops_a_phantom_insert_only_under_InnoDB_next_key_locks()
     {
         await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
-        var account = await OpenFundedAsync(services);
+        var account = await services.OpenFundedAsync(100m);
         await using var holderScope = services.CreateAsyncScope();
         await using var probeScope = services.CreateAsyncScope();
         var holder = holderScope.ServiceProvider.GetRequiredService<LedgerDbContext>();
@@ -47,7 +47,7 @@ public sealed class AppendOnlyRangeLockTests(LedgerDatabase database) : IClassFi
     public async Task The_GapLock_strategy_stops_the_phantom_insert_on_both_providers()
     {
         await using var services = database.Services(nameof(StrategyName.GapLock));
-        var account = await OpenFundedAsync(services);
+        var account = await services.OpenFundedAsync(100m);
         await using var holderScope = services.CreateAsyncScope();
         await using var probeScope = services.CreateAsyncScope();
         var (locked, release) = (new TaskCompletionSource(), new TaskCompletionSource());
@@ -82,15 +82,6 @@ public sealed class AppendOnlyRangeLockTests(LedgerDatabase database) : IClassFi
         Assert.True(blocked, "the deposit went into the range while the GapLock holder had it locked");
         await using var check = services.CreateAsyncScope();
         Assert.Empty(await LedgerInvariants.CheckAccountsAsync(check.ServiceProvider.GetRequiredService<LedgerDbContext>(), [account]));
-    }
-
-    static async Task<Guid> OpenFundedAsync(IServiceProvider services)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var account = await mediator.Send(new OpenAccount("EUR"));
-        await mediator.Send(new Deposit(account.Id, 100m));
-        return account.Id;
     }
 
     /// <summary>A raw insert into the account's range, through no strategy: only the database's own locks apply.</summary>

@@ -20,8 +20,7 @@ public sealed class HostOverHttpTests(LedgerDatabase database) : IClassFixture<L
     [Fact]
     public async Task Concurrent_clients_keep_the_money_invariants_and_never_get_a_500()
     {
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-            host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        await using var factory = HostOnTestDatabase();
         var setup = factory.CreateClient();
         var a = await OpenFundedAsync(setup, 1_000m);
         var b = await OpenFundedAsync(setup, 1_000m);
@@ -67,8 +66,7 @@ public sealed class HostOverHttpTests(LedgerDatabase database) : IClassFixture<L
     [Fact]
     public async Task Invalid_input_gets_a_problem_with_field_errors_and_changes_nothing()
     {
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
-            host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        await using var factory = HostOnTestDatabase();
         var client = factory.CreateClient();
         var a = await OpenFundedAsync(client, 10m);
         var b = await OpenFundedAsync(client, 0m);
@@ -90,6 +88,9 @@ public sealed class HostOverHttpTests(LedgerDatabase database) : IClassFixture<L
         Assert.Equal(10m, account.GetProperty("balance").GetDecimal());
         Assert.Equal(1, account.GetProperty("version").GetInt64());
     }
+
+    WebApplicationFactory<Program> HostOnTestDatabase() =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
 
     static async Task<Guid> OpenFundedAsync(HttpClient client, decimal amount)
     {

@@ -244,14 +244,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<LedgerDatabase>, IAsyn
         catch (Exception e) { return e; }
     }
 
-    async Task<Guid> OpenFundedAsync(decimal amount, decimal overdraftLimit = 0m)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var account = await mediator.Send(new OpenAccount("EUR", overdraftLimit));
-        if (amount > 0) await mediator.Send(new Deposit(account.Id, amount));
-        return account.Id;
-    }
+    Task<Guid> OpenFundedAsync(decimal amount, decimal overdraftLimit = 0m) => Services.OpenFundedAsync(amount, overdraftLimit);
 
     async Task<decimal> BalanceAsync(Guid account)
     {

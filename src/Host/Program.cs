@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Monolith.Host;
 using Monolith.Ledger;
+using Monolith.Portfolio;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 using Scalar.AspNetCore;
@@ -13,6 +14,7 @@ builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
 builder.Services.AddOpenApi();
 builder.Services.AddLedger(builder.Configuration);
+builder.Services.AddPortfolio(builder.Configuration);
 
 var app = builder.Build();
 
@@ -20,13 +22,17 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
+{
     await app.Services.MigrateLedgerAsync();
+    await app.Services.MigratePortfolioAsync();
+}
 
 app.MapOpenApi();
 app.MapScalarApiReference("/docs", o => o.WithTitle("Monolith API"));
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 app.MapLedger();
+app.MapPortfolio();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -17,7 +17,7 @@ namespace Monolith.Tests.Concurrency.Ledger;
 /// insert into that range only where next-key locks exist (InnoDB under REPEATABLE READ); on PostgreSQL it locks the
 /// rows that exist and the phantom goes in. The GapLock strategy stops it on both.
 /// </summary>
-public sealed class AppendOnlyRangeLockTests(LedgerDatabase database) : IClassFixture<LedgerDatabase>
+public sealed class AppendOnlyRangeLockTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task A_plain_FOR_UPDATE_over_the_range_stops_a_phantom_insert_only_under_InnoDB_next_key_locks()

@@ -12,7 +12,7 @@ using Monolith.Tests.Concurrency.Fixtures;
 namespace Monolith.Tests.Concurrency.Ledger;
 
 /// <summary>The real Host, its middleware and problem details, under concurrent HTTP clients.</summary>
-public sealed class HostOverHttpTests(LedgerDatabase database) : IClassFixture<LedgerDatabase>
+public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     const int Clients = 16;
     const int TransfersPerClient = 40;

@@ -7,7 +7,7 @@ using Monolith.Tests.Concurrency.Fixtures;
 namespace Monolith.Tests.Concurrency.Ledger;
 
 /// <summary>The read side: statement pages and the balance as of an instant, against what the writes produced.</summary>
-public sealed class LedgerQueryTests(LedgerDatabase database) : IClassFixture<LedgerDatabase>
+public sealed class LedgerQueryTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
     public async Task Statement_pages_walk_every_entry_newest_first_exactly_once()

@@ -17,12 +17,12 @@ namespace Monolith.Tests.Concurrency.Ledger;
 /// the unsafe baseline, which must be caught: where a strategy must end with no violation, the baseline must end
 /// with at least one.
 /// </summary>
-public abstract class LedgerRaceScenarios : IClassFixture<LedgerDatabase>, IAsyncLifetime
+public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncLifetime
 {
-    readonly LedgerDatabase _database;
+    readonly TestDatabase _database;
     readonly ITestOutputHelper _output;
 
-    protected LedgerRaceScenarios(LedgerDatabase database, ITestOutputHelper output)
+    protected LedgerRaceScenarios(TestDatabase database, ITestOutputHelper output)
     {
         _database = database;
         _output = output;
@@ -259,33 +259,33 @@ public abstract class LedgerRaceScenarios : IClassFixture<LedgerDatabase>, IAsyn
     }
 }
 
-public sealed class PessimisticRowLockRaces(LedgerDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+public sealed class PessimisticRowLockRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
     protected override string Strategy => nameof(StrategyName.PessimisticRowLock);
 }
 
-public sealed class OptimisticCasRaces(LedgerDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+public sealed class OptimisticCasRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
     protected override string Strategy => nameof(StrategyName.OptimisticCas);
 }
 
-public sealed class HybridMvccRaces(LedgerDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+public sealed class HybridMvccRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
     protected override string Strategy => nameof(StrategyName.HybridMvcc);
 }
 
-public sealed class GapLockRaces(LedgerDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+public sealed class GapLockRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
     protected override string Strategy => nameof(StrategyName.GapLock);
 }
 
-public sealed class SerializableRetryRaces(LedgerDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+public sealed class SerializableRetryRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
     protected override string Strategy => nameof(StrategyName.SerializableRetry);
 }
 
 /// <summary>The unsafe baseline: the same scenarios must catch it.</summary>
-public sealed class UnsafeBaselineRaces(LedgerDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+public sealed class UnsafeBaselineRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
     protected override string Strategy => UnsafeReadModifyWrite<LedgerDbContext>.StrategyName;
     protected override bool IsUnsafeBaseline => true;

@@ -88,13 +88,28 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
     {
         if (command.IdempotencyKey is not { } key) return await write();
         var hash = IdempotencyRecord.Fingerprint(command);
-        var stored = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
+        var stored = await FindIdempotencyRecordAsync(key, ct);
         if (stored is not null)
             return stored.RequestHash == hash ? stored.OperationId : throw new IdempotencyKeyReusedException(key);
 
         var operationId = await write();
         db.IdempotencyRecords.Add(new IdempotencyRecord { Key = key, RequestHash = hash, OperationId = operationId });
         return operationId;
+    }
+
+    /// <summary>
+    /// How <see cref="OnceAsync"/> reads a stored key: a plain read, unless the strategy runs at InnoDB's REPEATABLE
+    /// READ, where the first plain read fixes the transaction's snapshot, and it comes before the unit's locks.
+    /// </summary>
+    protected virtual string IdempotencyReadClause => "";
+
+    Task<IdempotencyRecord?> FindIdempotencyRecordAsync(string key, CancellationToken ct)
+    {
+        if (IdempotencyReadClause.Length == 0)
+            return db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
+        var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))!;
+        var sql = $"SELECT * FROM {Table(entity)} WHERE {Column(entity, nameof(IdempotencyRecord.Key))} = {{0}} {IdempotencyReadClause}";
+        return db.IdempotencyRecords.FromSqlRaw(sql, key).AsNoTracking().FirstOrDefaultAsync(ct);
     }
 
     /// <summary>

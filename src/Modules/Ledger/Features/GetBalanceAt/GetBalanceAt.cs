@@ -22,10 +22,7 @@ internal sealed class GetBalanceAtHandler(LedgerDbContext db) : IRequestHandler<
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id:guid}/balance", async Task<Results<Ok<BalanceAt>, ProblemHttpResult>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
             {
-                if (!DateTimeOffset.TryParse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var instant))
-                    return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid instant",
-                        detail: "'at' must be an ISO 8601 instant, for example 2026-01-05T12:00:00Z.",
-                        extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["at"] = ["'at' must be an ISO 8601 instant."] } });
+                if (!Instants.TryParse(at, out var instant)) return Instants.Invalid("at");
                 return TypedResults.Ok(await mediator.Send(new GetBalanceAt(id, instant), ct));
             })
             .WithName(nameof(GetBalanceAt)).WithSummary("The account's balance as of an instant.")

@@ -15,6 +15,9 @@ public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyS
 {
     public override string Name => nameof(StrategyName.GapLock);
 
+    // A stored key is read as a current read, so the unit's snapshot is not fixed before its ranges are locked.
+    protected override string IdempotencyReadClause => DatabaseProvider.GapLockOwnerReadClause;
+
     protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
         RunInOneTransactionAsync(DatabaseProvider.GapLockIsolation, work, ct);
 

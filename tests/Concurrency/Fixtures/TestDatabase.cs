@@ -5,15 +5,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Monolith.Ledger;
 using Monolith.Ledger.Persistence;
+using Monolith.Portfolio;
+using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Tests.Concurrency.Fixtures;
 
-/// <summary>A database of its own for one test class, migrated like the Host does it, dropped afterwards.</summary>
-public sealed class LedgerDatabase : IAsyncLifetime
+/// <summary>A database of its own for one test class, with every module migrated like the Host does it, dropped afterwards.</summary>
+public sealed class TestDatabase : IAsyncLifetime
 {
-    public LedgerDatabase()
+    public TestDatabase()
     {
         var builder = new DbConnectionStringBuilder { ConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Monolith") ?? ModuleDatabase.DefaultConnectionString };
         Name = $"monolith_t_{Guid.NewGuid():N}"[..26];
@@ -28,6 +30,7 @@ public sealed class LedgerDatabase : IAsyncLifetime
     {
         await using var services = Services(nameof(StrategyName.PessimisticRowLock));
         await services.MigrateLedgerAsync();
+        await services.MigratePortfolioAsync();
     }
 
     public async Task DisposeAsync()
@@ -37,7 +40,7 @@ public sealed class LedgerDatabase : IAsyncLifetime
         await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Database.EnsureDeletedAsync();
     }
 
-    /// <summary>The Ledger module as the Host wires it, on this database, with <paramref name="strategy"/> (or the unsafe baseline).</summary>
+    /// <summary>The modules as the Host wires them, on this database, with <paramref name="strategy"/> (or the unsafe baseline).</summary>
     public ServiceProvider Services(string strategy, int maxAttempts = 12)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -48,10 +51,16 @@ public sealed class LedgerDatabase : IAsyncLifetime
             ["Concurrency:MaxAttempts"] = maxAttempts.ToString(),
         }).Build();
 
-        var services = new ServiceCollection().AddLogging().AddLedger(configuration);
+        var services = new ServiceCollection().AddLogging().AddLedger(configuration).AddPortfolio(configuration);
         if (strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName)
-            services.Replace(ServiceDescriptor.Scoped<IConcurrencyStrategy<LedgerDbContext>>(sp =>
-                new UnsafeReadModifyWrite<LedgerDbContext>(sp.GetRequiredService<LedgerDbContext>(), sp.GetRequiredService<StrategyRuntime>())));
+        {
+            UseUnsafeBaseline<LedgerDbContext>(services);
+            UseUnsafeBaseline<PortfolioDbContext>(services);
+        }
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
+
+    static void UseUnsafeBaseline<TDb>(IServiceCollection services) where TDb : ModuleDbContext =>
+        services.Replace(ServiceDescriptor.Scoped<IConcurrencyStrategy<TDb>>(sp =>
+            new UnsafeReadModifyWrite<TDb>(sp.GetRequiredService<TDb>(), sp.GetRequiredService<StrategyRuntime>())));
 }

@@ -1,0 +1,42 @@
+namespace Monolith.Portfolio.Features;
+
+public sealed record OpenPortfolio(string Owner, string? IdempotencyKey = null) : ICommand<PortfolioResponse>, IIdempotentCommand;
+
+public sealed record OpenPortfolioRequest(string Owner);
+
+public sealed record PortfolioResponse(Guid Id, string Owner);
+
+internal sealed class OpenPortfolioValidator : AbstractValidator<OpenPortfolio>
+{
+    public OpenPortfolioValidator()
+    {
+        RuleFor(x => x.Owner).NotEmpty().MaximumLength(Domain.Portfolio.MaxOwnerLength)
+            .Must(owner => owner is null || owner == owner.Trim()).WithMessage("'{PropertyName}' must not start or end with white space.");
+        RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
+    }
+}
+
+internal sealed class OpenPortfolioHandler(IConcurrencyStrategy<PortfolioDbContext> strategy, PortfolioDbContext db)
+    : IRequestHandler<OpenPortfolio, PortfolioResponse>
+{
+    public async Task<PortfolioResponse> Handle(OpenPortfolio command, CancellationToken ct)
+    {
+        var id = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, () =>
+        {
+            var portfolio = Domain.Portfolio.Open(command.Owner);
+            session.Db.Portfolios.Add(portfolio);
+            return Task.FromResult(portfolio.Id);
+        }, token), ct);
+        return await db.Portfolios.AsNoTracking().Where(p => p.Id == id).Select(p => new PortfolioResponse(p.Id, p.Owner)).SingleAsync(ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/portfolios", async Task<Created<PortfolioResponse>> (
+                OpenPortfolioRequest body, [FromHeader(Name = PortfolioModule.IdempotencyHeader)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+            {
+                var portfolio = await mediator.Send(new OpenPortfolio(body.Owner, idempotencyKey), ct);
+                return TypedResults.Created($"/api/portfolio/portfolios/{portfolio.Id}/holdings", portfolio);
+            })
+            .WithName(nameof(OpenPortfolio)).WithSummary("Opens a portfolio for an owner.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+}

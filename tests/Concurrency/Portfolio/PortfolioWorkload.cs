@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using MediatR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Domain;
+using Monolith.Portfolio.Features;
+using Monolith.Portfolio.Persistence;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+using Monolith.Tests.Concurrency.Ledger;
+
+namespace Monolith.Tests.Concurrency.Portfolio;
+
+public sealed record PortfolioWorkloadOptions(int Workers = 32, int OperationsPerWorker = 40, int ReplayEvery = 10, int BackdateEvery = 4)
+{
+    public const string Symbol = "TKN";
+    public const decimal InitialBuy = 1_000m;
+    public static readonly DateTimeOffset Start = new(2025, 1, 2, 0, 0, 0, TimeSpan.Zero);
+}
+
+public sealed record PortfolioWorkloadResult(
+    int Operations, int Backdated, int Committed, int Oversold, int GaveUp, int Replays, long Attempts, long Conflicts,
+    int TransactionsChecked, IReadOnlyList<string> Violations)
+{
+    public override string ToString() =>
+        $"{Operations} ops ({Backdated} backdated): {Committed} committed, {Oversold} refused as oversell, {GaveUp} gave up (409), {Replays} idempotent replays; " +
+        $"{Attempts} attempts, {Conflicts} conflicts re-run; {TransactionsChecked} transactions recomputed; {Violations.Count} violations";
+}
+
+/// <summary>A random buy or sell; the module's workload and the trigger peer draw from the same generator.</summary>
+internal readonly record struct RandomTrade(TradeSide Side, decimal Quantity, decimal UnitPrice, decimal LocalUnitPrice)
+{
+    public static RandomTrade Next(Random random)
+    {
+        var price = random.NextInt64(5_000_000_000, 15_000_000_000) / 100_000_000m;
+        var local = random.NextInt64(4_000_000_000, 14_000_000_000) / 100_000_000m;
+        if (random.Next(100) < 55) return new(TradeSide.Buy, random.NextInt64(100_000_000, 4_000_000_000) / 100_000_000m, price, local);
+        // Now and then a sell far beyond the holding, so the oversell rule is exercised under contention.
+        var quantity = random.Next(25) == 0 ? 50_000m : random.NextInt64(100_000_000, 3_000_000_000) / 100_000_000m;
+        return new(TradeSide.Sell, quantity, price, local);
+    }
+}
+
+/// <summary>
+/// Workers, each with its own scope and connection, record random buys and sells of one token of one portfolio
+/// through MediatR: most at the next minute of a shared clock, one in four backdated up to half an hour into the
+/// recorded history (some exactly on an existing instant), one in ten replayed with its idempotency key. Afterwards
+/// the position is recomputed from scratch and compared with what is stored and what the clients were told.
+/// </summary>
+internal sealed class PortfolioWorkload(IServiceProvider services)
+{
+    readonly ConcurrentDictionary<long, bool> _acknowledged = new();
+    readonly ConcurrentQueue<string> _violations = new();
+    long _minutes;
+
+    public async Task<PortfolioWorkloadResult> RunAsync(PortfolioWorkloadOptions options, int seed)
+    {
+        var portfolio = await SetUpAsync();
+        using var meters = new ConcurrencyCounters(services.GetRequiredService<ConcurrencyMetrics>());
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, options.Workers)
+            .Select(w => WorkAsync(w, options, portfolio, new Random(seed * 1000 + w))));
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortfolioDbContext>();
+        var positionId = Position.IdFor(portfolio, PortfolioWorkloadOptions.Symbol);
+        var final = await PortfolioInvariants.CheckPositionAsync(db, positionId);
+        var stored = await db.Transactions.Where(t => t.PositionId == positionId).Select(t => t.Id).ToListAsync();
+        final.AddRange(stored.Except(_acknowledged.Keys).Select(id => $"transaction {id} is stored but no client was told of it"));
+        final.AddRange(_acknowledged.Keys.Except(stored).Select(id => $"transaction {id} was acknowledged but is not stored"));
+        if (stored.Count != stored.Distinct().Count()) final.Add("a transaction is stored twice");
+
+        return new PortfolioWorkloadResult(
+            outcomes.Sum(o => o.Operations), outcomes.Sum(o => o.Backdated), outcomes.Sum(o => o.Committed), outcomes.Sum(o => o.Oversold),
+            outcomes.Sum(o => o.GaveUp), outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, stored.Count, [.. _violations, .. final]);
+    }
+
+    async Task<Guid> SetUpAsync()
+    {
+        await using var scope = services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        await mediator.Send(new RegisterToken(PortfolioWorkloadOptions.Symbol, "USD"));
+        var portfolio = (await mediator.Send(new OpenPortfolio("race"))).Id;
+        var first = await mediator.Send(new RecordTransaction(portfolio, PortfolioWorkloadOptions.Symbol, TradeSide.Buy,
+            PortfolioWorkloadOptions.InitialBuy, 100m, 90m, PortfolioWorkloadOptions.Start));
+        _acknowledged[first.TransactionId] = true;
+        return portfolio;
+    }
+
+    sealed record WorkerOutcome(int Operations, int Backdated, int Committed, int Oversold, int GaveUp, int Replays);
+
+    async Task<WorkerOutcome> WorkAsync(int worker, PortfolioWorkloadOptions options, Guid portfolio, Random random)
+    {
+        var run = portfolio.ToString("N")[^8..];
+        await using var scope = services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        int backdated = 0, committed = 0, oversold = 0, gaveUp = 0, replays = 0;
+        for (var i = 0; i < options.OperationsPerWorker; i++)
+        {
+            var trade = RandomTrade.Next(random);
+            var isBackdated = random.Next(options.BackdateEvery) == 0;
+            var executedAt = isBackdated ? Backdated(random) : NextMinute();
+            if (isBackdated) backdated++;
+            var key = i % options.ReplayEvery == worker % options.ReplayEvery ? $"{run}-w{worker}-op{i}" : null;
+            var command = new RecordTransaction(portfolio, PortfolioWorkloadOptions.Symbol, trade.Side, trade.Quantity, trade.UnitPrice,
+                trade.LocalUnitPrice, executedAt, key);
+            try
+            {
+                var recorded = await mediator.Send(command);
+                committed++;
+                if (!_acknowledged.TryAdd(recorded.TransactionId, true)) _violations.Enqueue($"transaction {recorded.TransactionId} acknowledged twice");
+                if (key is null) continue;
+                replays++;
+                var replayed = await mediator.Send(command);
+                if (replayed.TransactionId != recorded.TransactionId)
+                    _violations.Enqueue($"replay of key {key} answered transaction {replayed.TransactionId}, the original was {recorded.TransactionId}");
+            }
+            catch (BusinessRuleException e) when (e.Title == "Oversell") { oversold++; }
+            catch (ContentionException) { gaveUp++; }
+            catch (Exception e) { _violations.Enqueue($"worker {worker}: unexpected {e.GetType().Name}: {e.Message}"); }
+        }
+        return new WorkerOutcome(options.OperationsPerWorker, backdated, committed, oversold, gaveUp, replays);
+    }
+
+    DateTimeOffset NextMinute() => PortfolioWorkloadOptions.Start.AddMinutes(Interlocked.Increment(ref _minutes));
+
+    /// <summary>Up to half an hour before the latest minute handed out; a whole minute now and then, to tie with a recorded instant.</summary>
+    DateTimeOffset Backdated(Random random)
+    {
+        var minutes = Math.Max(0, Interlocked.Read(ref _minutes) - random.Next(1, 30));
+        var seconds = random.Next(4) == 0 ? 0 : random.Next(1, 60);
+        return PortfolioWorkloadOptions.Start.AddMinutes(minutes).AddSeconds(seconds);
+    }
+}

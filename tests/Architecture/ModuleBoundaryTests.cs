@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Ledger;
+using Monolith.Portfolio;
 using Monolith.Shared.Concurrency;
 using NetArchTest.Rules;
 
@@ -24,8 +25,11 @@ public sealed class ModuleBoundaryTests
             .Select(Assembly.Load);
 
     [Fact]
-    public void The_host_composes_the_ledger_module() =>
+    public void The_host_composes_every_module()
+    {
         Assert.Contains(typeof(LedgerModule).Assembly, ModuleAssemblies());
+        Assert.Contains(typeof(PortfolioModule).Assembly, ModuleAssemblies());
+    }
 
     [Theory]
     [MemberData(nameof(Modules))]

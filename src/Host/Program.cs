@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Monolith.Host;
 using Monolith.Ledger;
 using Monolith.Portfolio;
+using Monolith.Trading;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 using Scalar.AspNetCore;
@@ -15,6 +16,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamin
 builder.Services.AddOpenApi();
 builder.Services.AddLedger(builder.Configuration);
 builder.Services.AddPortfolio(builder.Configuration);
+builder.Services.AddTrading(builder.Configuration);
 
 var app = builder.Build();
 
@@ -25,6 +27,16 @@ if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
 {
     await app.Services.MigrateLedgerAsync();
     await app.Services.MigratePortfolioAsync();
+    await app.Services.MigrateTradingAsync();
+}
+try
+{
+    await app.Services.RecoverTradingAsync();
+}
+catch (Monolith.Shared.Errors.ServiceUnavailableException e)
+{
+    // The lock service is down: the API starts anyway (its writes answer 503) and the next start recovers.
+    app.Logger.LogWarning("Trading recovery skipped: {Message}", e.Message);
 }
 
 app.MapOpenApi();
@@ -33,6 +45,7 @@ app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthR
 app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 app.MapLedger();
 app.MapPortfolio();
+app.MapTrading();
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

@@ -15,6 +15,9 @@ public static class Money
 
     public static bool HasAtMostScale(decimal value) => decimal.Round(value, Scale) == value;
 
+    /// <summary>A product of two eight-place values (shares × price) back to eight places, half to even.</summary>
+    public static decimal Round(decimal value) => decimal.Round(value, Scale, MidpointRounding.ToEven);
+
     public static decimal Divide(decimal dividend, decimal divisor) =>
         decimal.Round(dividend / divisor, Scale, MidpointRounding.ToEven);
 

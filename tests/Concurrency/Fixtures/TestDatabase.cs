@@ -7,6 +7,8 @@ using Monolith.Ledger;
 using Monolith.Ledger.Persistence;
 using Monolith.Portfolio;
 using Monolith.Portfolio.Persistence;
+using Monolith.Trading;
+using Monolith.Trading.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
@@ -31,6 +33,7 @@ public sealed class TestDatabase : IAsyncLifetime
         await using var services = Services(nameof(StrategyName.PessimisticRowLock));
         await services.MigrateLedgerAsync();
         await services.MigratePortfolioAsync();
+        await services.MigrateTradingAsync();
     }
 
     public async Task DisposeAsync()
@@ -41,7 +44,7 @@ public sealed class TestDatabase : IAsyncLifetime
     }
 
     /// <summary>The modules as the Host wires them, on this database, with <paramref name="strategy"/> (or the unsafe baseline).</summary>
-    public ServiceProvider Services(string strategy, int maxAttempts = 12)
+    public ServiceProvider Services(string strategy, int maxAttempts = 12, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -49,13 +52,15 @@ public sealed class TestDatabase : IAsyncLifetime
             ["Concurrency:Strategy"] = strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName ? nameof(StrategyName.PessimisticRowLock) : strategy,
             ["Concurrency:LockTimeout"] = "00:00:10",
             ["Concurrency:MaxAttempts"] = maxAttempts.ToString(),
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
 
-        var services = new ServiceCollection().AddLogging().AddLedger(configuration).AddPortfolio(configuration);
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
+            .AddLedger(configuration).AddPortfolio(configuration).AddTrading(configuration);
         if (strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName)
         {
             UseUnsafeBaseline<LedgerDbContext>(services);
             UseUnsafeBaseline<PortfolioDbContext>(services);
+            UseUnsafeBaseline<TradingDbContext>(services);
         }
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }

@@ -13,6 +13,17 @@ public static class Rules
             .LessThanOrEqualTo(MaxAmount)
             .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places; more precision is refused, not rounded.");
 
+    /// <summary>Largest share count or unit price: their product then stays below 10^18, within NUMERIC(28, 8).</summary>
+    public const decimal MaxQuantity = 1_000_000_000m;
+
+    public static IRuleBuilderOptions<T, decimal> MustBeAQuantity<T>(this IRuleBuilder<T, decimal> rule) =>
+        rule.GreaterThan(0).WithMessage("'{PropertyName}' must be greater than zero.")
+            .LessThanOrEqualTo(MaxQuantity)
+            .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places; more precision is refused, not rounded.");
+
+    public static IRuleBuilderOptions<T, string> MustBeAnActor<T>(this IRuleBuilder<T, string> rule) =>
+        rule.NotEmpty().MaximumLength(100).Matches("^[\\x20-\\x7E]+$").WithMessage("'{PropertyName}' must be printable ASCII.");
+
     public static IRuleBuilderOptions<T, string?> MustBeAnIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
         rule.MaximumLength(IdempotencyRecord.MaxKeyLength)
             .Matches("^[\\x21-\\x7E]+$").WithMessage("'{PropertyName}' must be printable ASCII without spaces.");

@@ -1,6 +1,6 @@
 namespace Monolith.Shared.Concurrency;
 
-public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry }
+public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry, RedisLock }
 
 /// <summary>The "Concurrency" configuration section.</summary>
 public sealed class ConcurrencyOptions
@@ -22,6 +22,19 @@ public sealed class ConcurrencyOptions
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(4);
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(400);
 
+    /// <summary>The RedisLock strategy's settings: Concurrency:Redis.</summary>
+    public RedisLockOptions Redis { get; set; } = new();
+
     public string StrategyFor(string module) =>
         Modules.TryGetValue(module, out var name) && !string.IsNullOrWhiteSpace(name) ? name : Strategy;
+}
+
+/// <summary>Concurrency:Redis. The server comes from ConnectionStrings:Redis (default 127.0.0.1:6379).</summary>
+public sealed class RedisLockOptions
+{
+    /// <summary>How long a lock lives without extension: how long a crashed holder blocks its rows.</summary>
+    public TimeSpan LockExpiry { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Extend held locks in the background (every third of the expiry) while the unit runs. Off only to study expiry.</summary>
+    public bool ExtendLocks { get; set; } = true;
 }

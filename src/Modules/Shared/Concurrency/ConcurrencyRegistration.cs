@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Monolith.Shared.Concurrency.Strategies;
 using Monolith.Shared.Persistence;
+using StackExchange.Redis;
 
 namespace Monolith.Shared.Concurrency;
 
@@ -23,7 +24,8 @@ public static class ConcurrencyRegistration
         services.TryAddSingleton(options);
         services.TryAddSingleton<ConcurrencyMetrics>();
         services.TryAddSingleton<StrategyRuntime>();
-        services.AddScoped<IConcurrencyStrategy<TDb>>(sp => Create(strategy, sp.GetRequiredService<TDb>(), sp.GetRequiredService<StrategyRuntime>()));
+        if (strategy == StrategyName.RedisLock) AddRedisLocks(services, configuration);
+        services.AddScoped<IConcurrencyStrategy<TDb>>(sp => Create(strategy, sp.GetRequiredService<TDb>(), sp.GetRequiredService<StrategyRuntime>(), sp));
         services.AddSingleton(new ConfiguredStrategy(module, strategy));
         return services;
     }
@@ -35,7 +37,25 @@ public static class ConcurrencyRegistration
             $"Unknown concurrency strategy '{configured}' for module {module} (Concurrency:Strategy or Concurrency:Modules:{module}). " +
             $"Known strategies: {string.Join(", ", Enum.GetNames<StrategyName>())}.");
 
-    public static IConcurrencyStrategy<TDb> Create<TDb>(StrategyName name, TDb db, StrategyRuntime runtime) where TDb : ModuleDbContext =>
+    /// <summary>
+    /// The Redis connection (ConnectionStrings:Redis, default 127.0.0.1:6379). It does not abort when Redis is down at
+    /// start-up: it reconnects in the background, and until then every RedisLock write fails closed with a 503.
+    /// </summary>
+    static void AddRedisLocks(IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton<IConnectionMultiplexer>(_ =>
+        {
+            var redis = ConfigurationOptions.Parse(configuration.GetConnectionString("Redis") ?? "127.0.0.1:6379");
+            redis.AbortOnConnectFail = false;
+            redis.ConnectTimeout = Math.Min(redis.ConnectTimeout, 2_000);
+            redis.SyncTimeout = Math.Min(redis.SyncTimeout, 2_000);
+            redis.AsyncTimeout = Math.Min(redis.AsyncTimeout, 2_000);
+            return ConnectionMultiplexer.Connect(redis);
+        });
+        services.TryAddSingleton<RedisLocks>();
+    }
+
+    public static IConcurrencyStrategy<TDb> Create<TDb>(StrategyName name, TDb db, StrategyRuntime runtime, IServiceProvider services) where TDb : ModuleDbContext =>
         name switch
         {
             StrategyName.PessimisticRowLock => new PessimisticRowLock<TDb>(db, runtime),
@@ -43,6 +63,7 @@ public static class ConcurrencyRegistration
             StrategyName.HybridMvcc => new HybridMvcc<TDb>(db, runtime),
             StrategyName.GapLock => new GapLock<TDb>(db, runtime),
             StrategyName.SerializableRetry => new SerializableRetry<TDb>(db, runtime),
+            StrategyName.RedisLock => new RedisLock<TDb>(db, runtime, services.GetRequiredService<RedisLocks>()),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
         };
 }

@@ -153,6 +153,48 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
         return rows;
     }
 
+    /// <summary>
+    /// Writes every claimed row (changed or not) with one UPDATE ... SET changed columns, version = version + 1
+    /// WHERE id = @id AND <paramref name="guard"/>, in key order; a row the UPDATE misses is refused with the exception
+    /// <paramref name="refused"/> makes. The guard gets the entry, the version read (as a parameter placeholder) and a
+    /// function that adds a parameter; it returns the condition and any extra assignments.
+    /// </summary>
+    protected async Task WriteClaimedRowsAsync(
+        Func<EntityEntry, string, Func<object, string>, (string Condition, IEnumerable<string> Sets)> guard,
+        Func<EntityEntry, long, Task<Exception>> refused, CancellationToken ct)
+    {
+        foreach (var changed in ChangedVersionedRows()) EnsureClaimed(changed);
+        var claimed = Claimed.Select(row => db.Entry(row))
+            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
+        foreach (var entry in claimed)
+        {
+            var (table, key, version) = Names(entry.Metadata);
+            var args = new List<object>();
+            string Arg(object value) { args.Add(value); return $"{{{args.Count - 1}}}"; }
+
+            var read = (long)entry.Property(nameof(IVersioned.Version)).OriginalValue!;
+            var (condition, extraSets) = guard(entry, Arg(read), Arg);
+            var sets = entry.Properties
+                .Where(p => p.IsModified && p.Metadata.Name is not (nameof(IVersioned.Version) or nameof(IFenced.FenceToken)))
+                .Select(p => $"{Column(entry.Metadata, p.Metadata.Name)} = {Arg(ToProvider(p))}")
+                .Concat(extraSets)
+                .Append($"{version} = {version} + 1");
+            var sql = $"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = {Arg(((IVersioned)entry.Entity).Id)} AND {condition}";
+
+            if (await db.Database.ExecuteSqlRawAsync(sql, args, ct) != 1) throw await refused(entry, read);
+            entry.Property(nameof(IVersioned.Version)).CurrentValue = read + 1;
+            entry.State = EntityState.Unchanged;
+        }
+    }
+
+    /// <summary>A property's value as the database stores it (through its value converter: enums as text), null as DBNull.</summary>
+    static object ToProvider(PropertyEntry property)
+    {
+        var converter = property.Metadata.GetTypeMapping().Converter;
+        var value = converter is null ? property.CurrentValue : converter.ConvertToProvider(property.CurrentValue);
+        return value ?? DBNull.Value;
+    }
+
     /// <summary>Records the time since <paramref name="started"/> (a Stopwatch timestamp) as time spent acquiring locks.</summary>
     protected void RecordLockWait(long started)
     {

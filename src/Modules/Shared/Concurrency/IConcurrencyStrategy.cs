@@ -10,6 +10,15 @@ public interface IVersioned
 }
 
 /// <summary>
+/// A versioned row that also stores the fencing token of its last writer, for the RedisLock strategy: a write
+/// carries the token its lock was granted with and is refused if the row holds a newer one. Strategy-owned, like Version.
+/// </summary>
+public interface IFenced : IVersioned
+{
+    long FenceToken { get; }
+}
+
+/// <summary>
 /// Names the append-only rows whose range belongs to this row (a ledger account's entries), for the GapLock strategy:
 /// it locks that range, so no concurrent insert can slip into it while a balance check reads it.
 /// </summary>
@@ -51,15 +60,23 @@ public interface IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
     Task<TResult> ExecuteAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
 }
 
-/// <summary>A version check failed: another unit changed a row since this one read it. The unit re-runs.</summary>
+/// <summary>A version check failed, or a lock could not be had in time: another unit changed a row since this one read it. The unit re-runs.</summary>
 public sealed class ConcurrencyConflictException(string message) : Exception(message);
+
+/// <summary>A write carried an older fencing token than the row holds: its lock had expired and a newer holder wrote. The unit re-runs.</summary>
+public sealed class FencedOutException(string message) : Exception(message);
 
 public static class Conflicts
 {
     /// <summary>True when the unit lost a race it may win on a re-run from fresh reads.</summary>
     public static bool IsRetryable(Exception e) =>
-        e is ConcurrencyConflictException || DatabaseProvider.Classify(e) == FailureKind.Retryable;
+        e is ConcurrencyConflictException or FencedOutException || DatabaseProvider.Classify(e) == FailureKind.Retryable;
 
     /// <summary>What the conflict was, for metrics and logs: "version", or the database's error code.</summary>
-    public static string Reason(Exception e) => e is ConcurrencyConflictException ? "version" : DatabaseProvider.ErrorCode(e) ?? e.GetType().Name;
+    public static string Reason(Exception e) => e switch
+    {
+        ConcurrencyConflictException => "version",
+        FencedOutException => "fenced",
+        _ => DatabaseProvider.ErrorCode(e) ?? e.GetType().Name,
+    };
 }

@@ -25,3 +25,10 @@ public sealed class ContentionException(string strategy, int attempts, Exception
     public Exception LastFailure { get; } = last;
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 }
+
+/// <summary>503: a dependency the write needs (the Redis lock service) is unreachable; nothing was written. Retry later.</summary>
+public sealed class ServiceUnavailableException(string dependency, Exception cause)
+    : ProblemException($"{dependency} unavailable", $"{dependency} cannot be reached, so nothing was written; retry later. ({cause.Message})")
+{
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
+}

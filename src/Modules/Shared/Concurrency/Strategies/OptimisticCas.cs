@@ -31,28 +31,8 @@ public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : Concur
 
     // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
     // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
-    async Task CompareAndSwapAsync(CancellationToken ct)
-    {
-        foreach (var changed in ChangedVersionedRows()) EnsureClaimed(changed);
-        var claimed = Claimed.Select(row => Db.Entry(row))
-            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
-        foreach (var entry in claimed)
-        {
-            var (table, key, version) = Names(entry.Metadata);
-            var args = new List<object>();
-            string Arg(object value) { args.Add(value); return $"{{{args.Count - 1}}}"; }
-
-            var sets = entry.Properties
-                .Where(p => p.IsModified && p.Metadata.Name != nameof(IVersioned.Version))
-                .Select(p => $"{Column(entry.Metadata, p.Metadata.Name)} = {Arg(p.CurrentValue!)}")
-                .Append($"{version} = {version} + 1");
-            var read = (long)entry.Property(nameof(IVersioned.Version)).OriginalValue!;
-            var sql = $"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = {Arg(((IVersioned)entry.Entity).Id)} AND {version} = {Arg(read)}";
-
-            if (await Db.Database.ExecuteSqlRawAsync(sql, args, ct) != 1)
-                throw new ConcurrencyConflictException($"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.");
-            entry.Property(nameof(IVersioned.Version)).CurrentValue = read + 1;
-            entry.State = EntityState.Unchanged;
-        }
-    }
+    Task CompareAndSwapAsync(CancellationToken ct) =>
+        WriteClaimedRowsAsync((entry, read, _) => ($"{Names(entry.Metadata).Version} = {read}", []),
+            (entry, read) => Task.FromResult<Exception>(new ConcurrencyConflictException(
+                $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.")), ct);
 }

@@ -1,0 +1,156 @@
+using System.Data;
+using Medallion.Threading.Redis;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
+using StackExchange.Redis;
+
+namespace Monolith.Shared.Concurrency.Strategies;
+
+/// <summary>
+/// A Redis lock per row to change (DistributedLock.Redis: SET NX with a unique owner value and a TTL, extended in the
+/// background while held, released by compare-and-delete), taken in key order, plus a fencing token per
+/// acquisition (INCR). Each write is conditional on the token being newer than the one the row stores, which it
+/// then stores, and on the version read: a holder whose lock expired while it paused cannot overwrite the work of
+/// the holder after it, and a holder that read before such a late write cannot overwrite that either. If Redis is
+/// unreachable the strategy fails closed: nothing is written and the caller gets a 503.
+/// </summary>
+public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks locks) : ConcurrencyStrategy<TDb>(db, runtime)
+    where TDb : ModuleDbContext
+{
+    readonly List<RedisLocks.Lease> _leases = [];
+    readonly Dictionary<IVersioned, long> _tokens = new(ReferenceEqualityComparer.Instance);
+
+    public override string Name => nameof(StrategyName.RedisLock);
+
+    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        locks.EnsureConnected();
+        _tokens.Clear();
+        try
+        {
+            await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
+            var result = await work(this, ct);
+            await WriteClaimedRowsAsync(FencedGuard, RefusedAsync, ct);
+            await Db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        finally
+        {
+            foreach (var lease in _leases) await lease.DisposeAsync();
+            _leases.Clear();
+        }
+    }
+
+    protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        if (!typeof(IFenced).IsAssignableFrom(typeof(TRow)))
+            throw new InvalidOperationException($"{typeof(TRow).Name} stores no fencing token (IFenced); the RedisLock strategy cannot protect it.");
+        var table = Names<TRow>().Table;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var leases = new Dictionary<Guid, RedisLocks.Lease>();
+        foreach (var id in ids.Distinct().Order())
+        {
+            var lease = await locks.AcquireAsync(RedisLocks.KeyFor(Db.Module, table, id), Runtime.Options.LockTimeout, ct);
+            _leases.Add(lease);
+            leases[id] = lease;
+        }
+        RecordLockWait(started);
+
+        // Read after the locks are held; each token is then made newer than the one its row stores, so a token
+        // counter that Redis lost (a restart without persistence) starts again above every committed write.
+        var rows = await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+        foreach (var row in rows) _tokens[row] = await locks.NextFenceAsync(leases[row.Id], ((IFenced)row).FenceToken, ct);
+        return rows;
+    }
+
+    (string, IEnumerable<string>) FencedGuard(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string readVersion, Func<object, string> arg)
+    {
+        var (_, _, version) = Names(entry.Metadata);
+        var fence = Column(entry.Metadata, nameof(IFenced.FenceToken));
+        var token = arg(_tokens[(IVersioned)entry.Entity]);
+        return ($"{fence} < {token} AND {version} = {readVersion}", [$"{fence} = {token}"]);
+    }
+
+    async Task<Exception> RefusedAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, long readVersion)
+    {
+        var row = (IVersioned)entry.Entity;
+        var (table, key, _) = Names(entry.Metadata);
+        var fence = Column(entry.Metadata, nameof(IFenced.FenceToken));
+        // Only identifiers from the EF model are spliced in; the key is a parameter.
+        var sql = $"SELECT {fence} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
+        var stored = await Db.Database.SqlQueryRaw<long>(sql, row.Id).SingleAsync();
+        var token = _tokens[row];
+        if (stored < token)
+            return new ConcurrencyConflictException($"{entry.Metadata.ClrType.Name} {row.Id} changed since version {readVersion} was read.");
+        Runtime.Logger.LogWarning("{Strategy}: a write to {Row} {Id} with fencing token {Token} was refused; the row holds {Stored} (the lock had expired)",
+            Name, entry.Metadata.ClrType.Name, row.Id, token, stored);
+        return new FencedOutException($"{entry.Metadata.ClrType.Name} {row.Id} holds fencing token {stored}; this write's token {token} is stale: its lock expired.");
+    }
+
+    string Quote(string identifier) => Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Storage.ISqlGenerationHelper>(Db).DelimitIdentifier(identifier);
+}
+
+/// <summary>The Redis side of the RedisLock strategy: locks from DistributedLock.Redis, and the fencing tokens it lacks.</summary>
+public sealed class RedisLocks(IConnectionMultiplexer redis, ConcurrencyOptions options, ILogger<RedisLocks> logger)
+{
+    // INCR the key's counter; if it is not above the row's stored token (Redis lost the counter), jump past it.
+    const string NextFenceScript = """
+        local token = redis.call('INCR', KEYS[1])
+        local floor = tonumber(ARGV[1])
+        if token <= floor then
+            token = floor + 1
+            redis.call('SET', KEYS[1], token)
+        end
+        return token
+        """;
+
+    public static string KeyFor(string module, string table, Guid id) => $"monolith:lock:{module}:{table.Replace("\"", "").Replace("`", "")}:{id:N}";
+
+    static RedisKey FenceKey(string lockKey) => lockKey.Replace("monolith:lock:", "monolith:fence:", StringComparison.Ordinal);
+
+    /// <summary>Fail closed before anything is read or written when the lock service is known to be down.</summary>
+    public void EnsureConnected()
+    {
+        if (!redis.IsConnected) throw new ServiceUnavailableException("Redis", new RedisConnectionException(ConnectionFailureType.UnableToConnect, "not connected"));
+    }
+
+    public async Task<Lease> AcquireAsync(string key, TimeSpan timeout, CancellationToken ct)
+    {
+        var @lock = new RedisDistributedLock(key, redis.GetDatabase(), o =>
+        {
+            o.Expiry(options.Redis.LockExpiry);
+            if (!options.Redis.ExtendLocks) o.ExtensionCadence(Timeout.InfiniteTimeSpan);
+        });
+        var handle = await Guard(() => @lock.TryAcquireAsync(timeout, ct).AsTask());
+        return handle is null
+            ? throw new ConcurrencyConflictException($"The Redis lock {key} was not granted within {timeout}.")
+            : new Lease(key, handle, logger);
+    }
+
+    public async Task<long> NextFenceAsync(Lease lease, long floor, CancellationToken ct) =>
+        (long)await Guard(() => redis.GetDatabase().ScriptEvaluateAsync(NextFenceScript, [FenceKey(lease.Key)], [floor]));
+
+    static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (Exception e) when (e is RedisException or TimeoutException) { throw new ServiceUnavailableException("Redis", e); }
+    }
+
+    /// <summary>A held lock; disposing it releases it (compare-and-delete), or leaves it to expire if Redis is gone.</summary>
+    public sealed class Lease(string key, RedisDistributedLockHandle handle, ILogger logger) : IAsyncDisposable
+    {
+        public string Key { get; } = key;
+
+        public async ValueTask DisposeAsync()
+        {
+            try { await handle.DisposeAsync(); }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                logger.LogWarning("Could not release the Redis lock {Key}; it expires by itself: {Message}", Key, e.Message);
+            }
+        }
+    }
+}

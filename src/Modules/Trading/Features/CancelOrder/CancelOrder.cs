@@ -1,0 +1,37 @@
+namespace Monolith.Trading.Features;
+
+public sealed record CancelOrder(Guid OrderId, string Actor = TradingModule.DefaultActor) : ICommand<OrderResponse>;
+
+internal sealed class CancelOrderValidator : AbstractValidator<CancelOrder>
+{
+    public CancelOrderValidator()
+    {
+        RuleFor(x => x.OrderId).NotEmpty();
+        RuleFor(x => x.Actor).MustBeAnActor();
+    }
+}
+
+internal sealed class CancelOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator) : IRequestHandler<CancelOrder, OrderResponse>
+{
+    public async Task<OrderResponse> Handle(CancelOrder command, CancellationToken ct)
+    {
+        await strategy.ExecuteAsync(async (session, token) =>
+        {
+            var order = (await session.LoadForWriteAsync<Order>([command.OrderId], token)).SingleOrDefault()
+                ?? throw new NotFoundException("Order", command.OrderId);
+            var before = order.State();
+            order.End(OrderStatus.Cancelled, $"cancelled by {command.Actor}");
+            session.Db.Audit.Add(AuditEntry.Of(order.AccountId, order, "Cancelled", command.Actor, before));
+            return true;
+        }, ct);
+        return await mediator.Send(new GetOrder(command.OrderId), ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/orders/{id:guid}/cancel", async Task<Ok<OrderResponse>> (
+                Guid id, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new CancelOrder(id, actor ?? TradingModule.DefaultActor), ct)))
+            .WithName(nameof(CancelOrder)).WithSummary("Cancels a pending order.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+}

@@ -1,0 +1,70 @@
+namespace Monolith.Trading.Features;
+
+/// <summary>
+/// Fills a pending order at a price within its limit: in one unit of work the order becomes Filled, its trade is
+/// created and the account reserves the trade's cost. An order the account cannot take (not active, or not enough
+/// balance) is rejected instead, which is its own state change; the response shows which happened.
+/// </summary>
+public sealed record FillOrder(Guid OrderId, decimal Price, string Actor = TradingModule.DefaultActor) : ICommand<OrderResponse>;
+
+public sealed record PriceRequest(decimal Price);
+
+internal sealed class FillOrderValidator : AbstractValidator<FillOrder>
+{
+    public FillOrderValidator()
+    {
+        RuleFor(x => x.OrderId).NotEmpty();
+        RuleFor(x => x.Price).MustBeAQuantity();
+        RuleFor(x => x.Actor).MustBeAnActor();
+    }
+}
+
+internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator, TimeProvider clock)
+    : IRequestHandler<FillOrder, OrderResponse>
+{
+    public async Task<OrderResponse> Handle(FillOrder command, CancellationToken ct)
+    {
+        await strategy.ExecuteAsync(async (session, token) =>
+        {
+            // Child before account, in every command: no two units claim the same rows in opposite orders.
+            var order = (await session.LoadForWriteAsync<Order>([command.OrderId], token)).SingleOrDefault()
+                ?? throw new NotFoundException("Order", command.OrderId);
+            order.EnsurePending();
+            order.EnsureWithinLimit(command.Price);
+            var account = (await session.LoadForWriteAsync<TradingAccount>([order.AccountId], token)).Single();
+            var now = clock.GetUtcNow().ToStoredPrecision();
+            var orderBefore = order.State();
+
+            var cost = order.CostAt(command.Price);
+            if (account.Status != AccountStatus.Active || !account.CanAfford(cost))
+            {
+                var reason = account.Status != AccountStatus.Active
+                    ? $"account is {account.Status}"
+                    : $"cost {cost} exceeds the balance {account.CurrentBalance}";
+                order.End(OrderStatus.Rejected, reason);
+                session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Rejected", command.Actor, orderBefore));
+                return true;
+            }
+
+            var accountBefore = account.State();
+            order.Fill(command.Price);
+            var trade = Trade.Open(order, command.Price, now);
+            account.Reserve(cost, command.Actor, now);
+            session.Db.Trades.Add(trade);
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Filled", command.Actor, orderBefore));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Opened", command.Actor, before: null));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, account, $"Reserved {cost} for trade {trade.Id}", command.Actor, accountBefore));
+            return true;
+        }, ct);
+        return await mediator.Send(new GetOrder(command.OrderId), ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/orders/{id:guid}/fill", async Task<Ok<OrderResponse>> (
+                Guid id, PriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new FillOrder(id, body.Price, actor ?? TradingModule.DefaultActor), ct)))
+            .WithName(nameof(FillOrder)).WithSummary("Fills a pending order within its limit: the trade opens and the account reserves its cost; or the order is rejected.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+}

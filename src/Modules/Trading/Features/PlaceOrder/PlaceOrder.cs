@@ -1,0 +1,87 @@
+namespace Monolith.Trading.Features;
+
+/// <summary>
+/// Records an order as Pending, the write-ahead log entry, with the decision that produced it; nothing else changes
+/// until it is filled. An account that is not active takes no orders.
+/// </summary>
+public sealed record PlaceOrder(
+    Guid AccountId, string Symbol, OrderSide Side, decimal Shares, decimal LimitPrice, string StrategyName, string? Reason = null,
+    string? IdempotencyKey = null, string Actor = TradingModule.DefaultActor) : ICommand<OrderResponse>, IIdempotentCommand;
+
+public sealed record PlaceOrderRequest(string Symbol, string Side, decimal Shares, decimal LimitPrice, string StrategyName, string? Reason);
+
+public sealed record OrderResponse(
+    Guid Id, Guid AccountId, string Symbol, OrderSide Side, decimal Shares, decimal LimitPrice, string StrategyName, OrderStatus Status,
+    decimal? FillPrice, string? Reason, Guid? TradeId, DateTimeOffset CreatedAt);
+
+internal sealed class PlaceOrderValidator : AbstractValidator<PlaceOrder>
+{
+    public PlaceOrderValidator()
+    {
+        RuleFor(x => x.AccountId).NotEmpty();
+        RuleFor(x => x.Symbol).NotEmpty().Matches("^[A-Z0-9.]{1,16}$").WithMessage("'{PropertyName}' must be 1 to 16 capital letters, digits or dots.");
+        RuleFor(x => x.Side).IsInEnum().WithMessage("'{PropertyName}' must be 'buy' or 'sell'.");
+        RuleFor(x => x.Shares).MustBeAQuantity();
+        RuleFor(x => x.LimitPrice).MustBeAQuantity();
+        RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100);
+        RuleFor(x => x.Reason).MaximumLength(500);
+        RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
+        RuleFor(x => x.Actor).MustBeAnActor();
+    }
+}
+
+internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator)
+    : IRequestHandler<PlaceOrder, OrderResponse>
+{
+    public async Task<OrderResponse> Handle(PlaceOrder command, CancellationToken ct)
+    {
+        var orderId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        {
+            // Claimed though unchanged, so that a suspension and an order cannot pass each other.
+            var account = (await session.LoadForWriteAsync<TradingAccount>([command.AccountId], token)).SingleOrDefault()
+                ?? throw new NotFoundException("Trading account", command.AccountId);
+            account.EnsureActive();
+
+            var order = Order.Place(account.Id, command.Symbol, command.Side, command.Shares, command.LimitPrice, command.StrategyName);
+            session.Db.Orders.Add(order);
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Placed", command.Actor, before: null));
+            session.Db.Decisions.Add(Decision.Of(account.Id, command.Symbol, command.Side.ToString(), command.Reason ?? "", command.StrategyName, order.Id));
+            return order.Id;
+        }, token), ct);
+        return await mediator.Send(new GetOrder(orderId), ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/accounts/{id:guid}/orders", async Task<Created<OrderResponse>> (
+                Guid id, PlaceOrderRequest body, [FromHeader(Name = TradingModule.IdempotencyHeader)] string? idempotencyKey,
+                [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
+            {
+                // An unknown side maps to no OrderSide, which the validator reports as a field error.
+                var side = Enum.TryParse<OrderSide>(body.Side, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : default;
+                var order = await mediator.Send(new PlaceOrder(id, body.Symbol, side, body.Shares, body.LimitPrice, body.StrategyName, body.Reason,
+                    idempotencyKey, actor ?? TradingModule.DefaultActor), ct);
+                return TypedResults.Created($"/api/trading/orders/{order.Id}", order);
+            })
+            .WithName(nameof(PlaceOrder)).WithSummary("Records a pending limit order (the write-ahead log) and the decision behind it.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+}
+
+public sealed record GetOrder(Guid OrderId) : IRequest<OrderResponse>;
+
+internal sealed class GetOrderHandler(TradingDbContext db) : IRequestHandler<GetOrder, OrderResponse>
+{
+    public async Task<OrderResponse> Handle(GetOrder query, CancellationToken ct) =>
+        await db.Orders.AsNoTracking().Where(o => o.Id == query.OrderId)
+            .Select(o => new OrderResponse(o.Id, o.AccountId, o.Symbol, o.Side, o.Shares, o.LimitPrice, o.StrategyName, o.Status, o.FillPrice, o.Reason,
+                db.Trades.Where(t => t.OrderId == o.Id).Select(t => (Guid?)t.Id).FirstOrDefault(), o.CreatedAt))
+            .SingleOrDefaultAsync(ct)
+        ?? throw new NotFoundException("Order", query.OrderId);
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapGet("/orders/{id:guid}", async Task<Ok<OrderResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetOrder(id), ct)))
+            .WithName(nameof(GetOrder)).WithSummary("One order and, once filled, its trade.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+}

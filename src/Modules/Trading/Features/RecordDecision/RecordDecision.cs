@@ -1,0 +1,45 @@
+namespace Monolith.Trading.Features;
+
+/// <summary>A trading strategy's decision that produced no order (hold, skip, ...); decisions that did are recorded with their order.</summary>
+public sealed record RecordDecision(Guid AccountId, string Symbol, string Action, string Reason, string StrategyName) : ICommand<DecisionResponse>;
+
+public sealed record DecisionRequest(string Symbol, string Action, string Reason, string StrategyName);
+
+public sealed record DecisionResponse(long Id, Guid AccountId, string Symbol, string Action, string Reason, string StrategyName, Guid? OrderId, DateTimeOffset At);
+
+internal sealed class RecordDecisionValidator : AbstractValidator<RecordDecision>
+{
+    public RecordDecisionValidator()
+    {
+        RuleFor(x => x.AccountId).NotEmpty();
+        RuleFor(x => x.Symbol).NotEmpty().MaximumLength(16);
+        RuleFor(x => x.Action).NotEmpty().MaximumLength(32);
+        RuleFor(x => x.Reason).NotNull().MaximumLength(500);
+        RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100);
+    }
+}
+
+internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContext> strategy, TradingDbContext db) : IRequestHandler<RecordDecision, DecisionResponse>
+{
+    public async Task<DecisionResponse> Handle(RecordDecision command, CancellationToken ct)
+    {
+        var decision = await strategy.ExecuteAsync(async (session, token) =>
+        {
+            if (!await session.Db.Accounts.AnyAsync(a => a.Id == command.AccountId, token)) throw new NotFoundException("Trading account", command.AccountId);
+            var decision = Decision.Of(command.AccountId, command.Symbol, command.Action, command.Reason, command.StrategyName, orderId: null);
+            session.Db.Decisions.Add(decision);
+            return decision;
+        }, ct);
+        return await db.Decisions.AsNoTracking().Where(d => d.Id == decision.Id)
+            .Select(d => new DecisionResponse(d.Id, d.AccountId, d.Symbol, d.Action, d.Reason, d.StrategyName, d.OrderId, d.At)).SingleAsync(ct);
+    }
+
+    internal static void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/accounts/{id:guid}/decisions", async Task<Created<DecisionResponse>> (Guid id, DecisionRequest body, IMediator mediator, CancellationToken ct) =>
+            {
+                var decision = await mediator.Send(new RecordDecision(id, body.Symbol, body.Action, body.Reason, body.StrategyName), ct);
+                return TypedResults.Created($"/api/trading/accounts/{id}/decisions", decision);
+            })
+            .WithName(nameof(RecordDecision)).WithSummary("Records a strategy's decision that placed no order.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+}

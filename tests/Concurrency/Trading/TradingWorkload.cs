@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+using Monolith.Tests.Concurrency.Ledger;
+using Monolith.Trading.Domain;
+using Monolith.Trading.Features;
+using Monolith.Trading.Persistence;
+
+namespace Monolith.Tests.Concurrency.Trading;
+
+public sealed record TradingWorkloadOptions(int Workers = 32, int OperationsPerWorker = 30, int ReplayEvery = 10)
+{
+    public const decimal InitialBalance = 1_000_000m;
+}
+
+public sealed record TradingWorkloadResult(
+    int Operations, int Placed, int Filled, int Rejected, int Closed, int Cancelled, int Refused, int GaveUp, int Unavailable,
+    long Attempts, long Conflicts, IReadOnlyList<string> Violations)
+{
+    public override string ToString() =>
+        $"{Operations} ops: {Placed} placed, {Filled} filled, {Rejected} rejected, {Closed} closed, {Cancelled} cancelled, " +
+        $"{Refused} refused (422: not pending, already closed), {GaveUp} gave up (409), {Unavailable} unavailable (503); " +
+        $"{Attempts} attempts, {Conflicts} conflicts re-run; {Violations.Count} violations";
+}
+
+/// <summary>
+/// Workers, each with its own scope and connection, trade on one account through MediatR: they place orders, fill
+/// orders any worker placed (two may race for one), close trades any worker opened (two may race for one) and
+/// cancel orders. Afterwards the account is checked against its trades, its orders and its audit log.
+/// </summary>
+internal sealed class TradingWorkload(IServiceProvider services)
+{
+    readonly ConcurrentQueue<string> _violations = new();
+    readonly List<Guid> _orders = [];
+    readonly List<Guid> _trades = [];
+    readonly ConcurrentDictionary<Guid, int> _closes = new();
+    readonly Lock _gate = new();
+
+    public Guid AccountId { get; private set; }
+
+    public async Task<TradingWorkloadResult> RunAsync(TradingWorkloadOptions options, int seed, Func<int, Task>? beforeOperation = null)
+    {
+        await using (var setup = services.CreateAsyncScope())
+            AccountId = (await setup.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(TradingWorkloadOptions.InitialBalance, 100m))).Id;
+        using var meters = new ConcurrencyCounters(services.GetRequiredService<ConcurrencyMetrics>());
+        var operations = 0;
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(w =>
+            WorkAsync(w, options, new Random(seed * 1000 + w), async () => { if (beforeOperation is not null) await beforeOperation(Interlocked.Increment(ref operations)); })));
+
+        await using var scope = services.CreateAsyncScope();
+        var final = await TradingInvariants.CheckAccountAsync(scope.ServiceProvider.GetRequiredService<TradingDbContext>(), AccountId);
+        final.AddRange(_closes.Where(c => c.Value > 1).Select(c => $"trade {c.Key} was closed successfully {c.Value} times"));
+        var db = scope.ServiceProvider.GetRequiredService<TradingDbContext>();
+        var stored = db.Trades.Where(t => t.AccountId == AccountId).Select(t => t.Id).ToHashSet();
+        lock (_gate) final.AddRange(_trades.Where(t => !stored.Contains(t)).Select(t => $"trade {t} was acknowledged but is not stored"));
+
+        int Sum(Func<WorkerOutcome, int> f) => outcomes.Sum(f);
+        return new TradingWorkloadResult(Sum(o => o.Operations), Sum(o => o.Placed), Sum(o => o.Filled), Sum(o => o.Rejected), Sum(o => o.Closed),
+            Sum(o => o.Cancelled), Sum(o => o.Refused), Sum(o => o.GaveUp), Sum(o => o.Unavailable), meters.Attempts, meters.Conflicts, [.. _violations, .. final]);
+    }
+
+    sealed record WorkerOutcome(int Operations, int Placed, int Filled, int Rejected, int Closed, int Cancelled, int Refused, int GaveUp, int Unavailable);
+
+    async Task<WorkerOutcome> WorkAsync(int worker, TradingWorkloadOptions options, Random random, Func<Task> beforeOperation)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        int placed = 0, filled = 0, rejected = 0, closed = 0, cancelled = 0, refused = 0, gaveUp = 0, unavailable = 0;
+        for (var i = 0; i < options.OperationsPerWorker; i++)
+        {
+            await beforeOperation();
+            var roll = random.Next(100);
+            try
+            {
+                if (roll < 35 || Recent(_orders, random) is not { } order)
+                {
+                    var side = random.Next(2) == 0 ? OrderSide.Buy : OrderSide.Sell;
+                    var key = i % options.ReplayEvery == worker % options.ReplayEvery ? $"{AccountId:N}-w{worker}-op{i}" : null;
+                    var command = new PlaceOrder(AccountId, "ACME", side, random.Next(1, 100), random.Next(5_000, 15_000) / 100m, $"worker-{worker}", "race", key);
+                    var placedOrder = await mediator.Send(command);
+                    placed++;
+                    lock (_gate) _orders.Add(placedOrder.Id);
+                    if (key is not null && (await mediator.Send(command)).Id != placedOrder.Id)
+                        _violations.Enqueue($"replay of key {key} answered another order than {placedOrder.Id}");
+                }
+                else if (roll < 70)
+                {
+                    var limit = (await mediator.Send(new GetOrder(order))).LimitPrice;
+                    var response = await mediator.Send(new FillOrder(order, Math.Round(limit * random.Next(90, 101) / 100m, 2), $"worker-{worker}"));
+                    if (response.Status == OrderStatus.Rejected) { rejected++; continue; }
+                    filled++;
+                    lock (_gate) _trades.Add(response.TradeId!.Value);
+                }
+                else if (roll < 95 && Recent(_trades, random) is { } trade)
+                {
+                    await mediator.Send(new CloseTrade(trade, random.Next(5_000, 15_000) / 100m, $"worker-{worker}"));
+                    closed++;
+                    _closes.AddOrUpdate(trade, 1, (_, n) => n + 1);
+                }
+                else
+                {
+                    await mediator.Send(new CancelOrder(order, $"worker-{worker}"));
+                    cancelled++;
+                }
+            }
+            catch (BusinessRuleException) { refused++; }
+            catch (ContentionException) { gaveUp++; }
+            catch (ServiceUnavailableException) { unavailable++; }
+            catch (Exception e) { _violations.Enqueue($"worker {worker}: unexpected {e.GetType().Name}: {e.InnerException?.Message ?? e.Message}"); }
+        }
+        return new WorkerOutcome(options.OperationsPerWorker, placed, filled, rejected, closed, cancelled, refused, gaveUp, unavailable);
+    }
+
+    /// <summary>One of the 24 most recent ids, so that workers often race for the same order or trade.</summary>
+    Guid? Recent(List<Guid> ids, Random random)
+    {
+        lock (_gate) return ids.Count == 0 ? null : ids[ids.Count - 1 - random.Next(Math.Min(24, ids.Count))];
+    }
+}

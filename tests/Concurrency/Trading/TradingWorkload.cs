@@ -40,6 +40,13 @@ internal sealed class TradingWorkload(IServiceProvider services)
 
     public Guid AccountId { get; private set; }
 
+    /// <summary>Operations that started while <see cref="LockServiceDown"/> said so and still wrote; must stay zero.</summary>
+    public int WroteWhileLockServiceDown => _wroteWhileDown;
+    int _wroteWhileDown;
+
+    /// <summary>Set by a test that stops the lock service; read when each operation starts.</summary>
+    public volatile bool LockServiceDown;
+
     public async Task<TradingWorkloadResult> RunAsync(TradingWorkloadOptions options, int seed, Func<int, Task>? beforeOperation = null)
     {
         await using (var setup = services.CreateAsyncScope())
@@ -71,7 +78,9 @@ internal sealed class TradingWorkload(IServiceProvider services)
         for (var i = 0; i < options.OperationsPerWorker; i++)
         {
             await beforeOperation();
+            var down = LockServiceDown;
             var roll = random.Next(100);
+            var wrote = false;
             try
             {
                 if (roll < 35 || Recent(_orders, random) is not { } order)
@@ -81,6 +90,7 @@ internal sealed class TradingWorkload(IServiceProvider services)
                     var command = new PlaceOrder(AccountId, "ACME", side, random.Next(1, 100), random.Next(5_000, 15_000) / 100m, $"worker-{worker}", "race", key);
                     var placedOrder = await mediator.Send(command);
                     placed++;
+                    wrote = true;
                     lock (_gate) _orders.Add(placedOrder.Id);
                     if (key is not null && (await mediator.Send(command)).Id != placedOrder.Id)
                         _violations.Enqueue($"replay of key {key} answered another order than {placedOrder.Id}");
@@ -89,6 +99,7 @@ internal sealed class TradingWorkload(IServiceProvider services)
                 {
                     var limit = (await mediator.Send(new GetOrder(order))).LimitPrice;
                     var response = await mediator.Send(new FillOrder(order, Math.Round(limit * random.Next(90, 101) / 100m, 2), $"worker-{worker}"));
+                    wrote = true;
                     if (response.Status == OrderStatus.Rejected) { rejected++; continue; }
                     filled++;
                     lock (_gate) _trades.Add(response.TradeId!.Value);
@@ -97,18 +108,24 @@ internal sealed class TradingWorkload(IServiceProvider services)
                 {
                     await mediator.Send(new CloseTrade(trade, random.Next(5_000, 15_000) / 100m, $"worker-{worker}"));
                     closed++;
+                    wrote = true;
                     _closes.AddOrUpdate(trade, 1, (_, n) => n + 1);
                 }
                 else
                 {
                     await mediator.Send(new CancelOrder(order, $"worker-{worker}"));
                     cancelled++;
+                    wrote = true;
                 }
             }
             catch (BusinessRuleException) { refused++; }
             catch (ContentionException) { gaveUp++; }
             catch (ServiceUnavailableException) { unavailable++; }
             catch (Exception e) { _violations.Enqueue($"worker {worker}: unexpected {e.GetType().Name}: {e.InnerException?.Message ?? e.Message}"); }
+            finally
+            {
+                if (wrote && down) Interlocked.Increment(ref _wroteWhileDown);
+            }
         }
         return new WorkerOutcome(options.OperationsPerWorker, placed, filled, rejected, closed, cancelled, refused, gaveUp, unavailable);
     }

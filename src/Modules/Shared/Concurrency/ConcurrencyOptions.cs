@@ -32,9 +32,9 @@ public sealed class ConcurrencyOptions
 /// <summary>Concurrency:Redis. The server comes from ConnectionStrings:Redis (default 127.0.0.1:6379).</summary>
 public sealed class RedisLockOptions
 {
-    /// <summary>How long a lock lives without extension: how long a crashed holder blocks its rows.</summary>
+    /// <summary>
+    /// How long a lock lives without extension: how long a crashed holder blocks its rows. A live holder's lock is
+    /// extended in the background every third of it, for as long as its unit runs.
+    /// </summary>
     public TimeSpan LockExpiry { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Extend held locks in the background (every third of the expiry) while the unit runs. Off only to study expiry.</summary>
-    public bool ExtendLocks { get; set; } = true;
 }

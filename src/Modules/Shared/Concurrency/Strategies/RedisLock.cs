@@ -119,11 +119,7 @@ public sealed class RedisLocks(IConnectionMultiplexer redis, ConcurrencyOptions 
 
     public async Task<Lease> AcquireAsync(string key, TimeSpan timeout, CancellationToken ct)
     {
-        var @lock = new RedisDistributedLock(key, redis.GetDatabase(), o =>
-        {
-            o.Expiry(options.Redis.LockExpiry);
-            if (!options.Redis.ExtendLocks) o.ExtensionCadence(Timeout.InfiniteTimeSpan);
-        });
+        var @lock = new RedisDistributedLock(key, redis.GetDatabase(), o => o.Expiry(options.Redis.LockExpiry));
         var handle = await Guard(() => @lock.TryAcquireAsync(timeout, ct).AsTask());
         return handle is null
             ? throw new ConcurrencyConflictException($"The Redis lock {key} was not granted within {timeout}.")
@@ -136,8 +132,12 @@ public sealed class RedisLocks(IConnectionMultiplexer redis, ConcurrencyOptions 
     static async Task<T> Guard<T>(Func<Task<T>> call)
     {
         try { return await call(); }
-        catch (Exception e) when (e is RedisException or TimeoutException) { throw new ServiceUnavailableException("Redis", e); }
+        catch (Exception e) when (IsRedisFailure(e)) { throw new ServiceUnavailableException("Redis", e is AggregateException a ? a.Flatten().InnerExceptions[0] : e); }
     }
+
+    /// <summary>Redis unreachable or timing out; DistributedLock.Redis wraps what its Redis calls throw in an AggregateException.</summary>
+    static bool IsRedisFailure(Exception e) =>
+        e is RedisException or TimeoutException || (e is AggregateException a && a.Flatten().InnerExceptions.All(IsRedisFailure));
 
     /// <summary>A held lock; disposing it releases it (compare-and-delete), or leaves it to expire if Redis is gone.</summary>
     public sealed class Lease(string key, RedisDistributedLockHandle handle, ILogger logger) : IAsyncDisposable
@@ -147,7 +147,7 @@ public sealed class RedisLocks(IConnectionMultiplexer redis, ConcurrencyOptions 
         public async ValueTask DisposeAsync()
         {
             try { await handle.DisposeAsync(); }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (IsRedisFailure(e))
             {
                 logger.LogWarning("Could not release the Redis lock {Key}; it expires by itself: {Message}", Key, e.Message);
             }

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using MediatR;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+using Monolith.Tests.Concurrency.Fixtures;
+using Monolith.Trading.Domain;
+using Monolith.Trading.Features;
+using Monolith.Trading.Persistence;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Monolith.Tests.Concurrency.Trading;
+
+/// <summary>Redis, the lock service, stops in the middle of a run and comes back: RedisLock must fail closed, lose nothing, and recover.</summary>
+public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+{
+    [Fact]
+    public async Task Redis_stopped_mid_run_fails_closed_loses_nothing_and_recovers()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var services = database.Services(nameof(StrategyName.RedisLock), settings: new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = redis.Configuration,
+        });
+        var options = new TradingWorkloadOptions(Workers: 16, OperationsPerWorker: 30);
+        var total = options.Workers * options.OperationsPerWorker;
+        var workload = new TradingWorkload(services);
+
+        var result = await workload.RunAsync(options, seed: 5, beforeOperation: async n =>
+        {
+            if (n == total / 3)
+            {
+                await redis.StopAsync();
+                workload.LockServiceDown = true;
+            }
+            else if (n == 2 * total / 3)
+            {
+                workload.LockServiceDown = false;
+                await redis.StartAgainAsync();
+            }
+        });
+        RaceReport.Write(nameof(StrategyName.RedisLock), $"trading, Redis stopped for the middle third, {options.Workers} workers", result.ToString());
+        output.WriteLine(result.ToString());
+        foreach (var violation in result.Violations.Take(20)) output.WriteLine(violation);
+
+        Assert.True(result.Unavailable > 0, "no operation met the outage");
+        Assert.Equal(0, workload.WroteWhileLockServiceDown);
+        Assert.Empty(result.Violations);
+
+        // Back: the strategy writes again once the connection has come back.
+        await using var scope = services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-outage")));
+        Assert.Equal(OrderStatus.Pending, after.Status);
+    }
+
+    [Fact]
+    public async Task With_Redis_down_the_API_answers_503_with_Retry_After_and_writes_nothing()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
+            .UseSetting("ConnectionStrings:Redis", redis.Configuration)
+            .UseSetting("Concurrency:Modules:Trading", nameof(StrategyName.RedisLock)));
+        var client = factory.CreateClient();
+        var opened = await client.PostAsJsonAsync("/api/trading/accounts", new { initialBalance = 10_000m, maxDrawdownLimitPct = 50m });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        var account = (await opened.Content.ReadFromJsonAsync<TradingAccountResponse>())!.Id;
+
+        await redis.StopAsync();
+        var order = await client.PostAsJsonAsync($"/api/trading/accounts/{account}/orders",
+            new { symbol = "ACME", side = "buy", shares = 1m, limitPrice = 10m, strategyName = "test" });
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, order.StatusCode);
+        Assert.NotNull(order.Headers.RetryAfter);
+        Assert.Equal("application/problem+json", order.Content.Headers.ContentType?.MediaType);
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        Assert.False(await scope.ServiceProvider.GetRequiredService<TradingDbContext>().Orders.AnyAsync(o => o.AccountId == account));
+    }
+
+    static async Task<T> EventuallyAsync<T>(Func<Task<T>> write)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60); // a bound for a broken reconnect, not a measurement
+        while (true)
+        {
+            try { return await write(); }
+            catch (ServiceUnavailableException) when (DateTime.UtcNow < deadline) { await Task.Delay(100); }
+        }
+    }
+}

@@ -4,6 +4,7 @@ using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Monolith.Ledger;
 using Monolith.Portfolio;
+using Monolith.Trading;
 using Monolith.Shared.Concurrency;
 using NetArchTest.Rules;
 
@@ -29,6 +30,7 @@ public sealed class ModuleBoundaryTests
     {
         Assert.Contains(typeof(LedgerModule).Assembly, ModuleAssemblies());
         Assert.Contains(typeof(PortfolioModule).Assembly, ModuleAssemblies());
+        Assert.Contains(typeof(TradingModule).Assembly, ModuleAssemblies());
     }
 
     [Theory]

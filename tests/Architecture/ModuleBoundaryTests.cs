@@ -76,4 +76,23 @@ public sealed class ModuleBoundaryTests
             .ToList();
         Assert.Empty(offenders);
     }
+
+    [Fact]
+    public void No_code_path_updates_or_deletes_audit_rows()
+    {
+        // The audit entry offers no way to change it once made: private setters and no instance method that writes.
+        var audit = typeof(TradingModule).Assembly.GetType("Monolith.Trading.Domain.AuditEntry", throwOnError: true)!;
+        Assert.All(audit.GetProperties(BindingFlags.Instance | BindingFlags.Public), p => Assert.False(p.SetMethod?.IsPublic ?? false, p.Name));
+        Assert.DoesNotContain(audit.GetMethods(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly),
+            m => m.Name.StartsWith("set_", StringComparison.Ordinal) && m.IsAssembly);
+
+        // And no source removes, updates or bulk-changes the audit set.
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent!;
+        var offenders = Directory.EnumerateFiles(Path.Combine(root.FullName, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}Migrations{Path.DirectorySeparatorChar}"))
+            .Where(f => Regex.IsMatch(File.ReadAllText(f), @"\bAudit\s*\.\s*(Remove|RemoveRange|Update|UpdateRange|Attach|ExecuteUpdate\w*|ExecuteDelete\w*)\b"))
+            .ToList();
+        Assert.Empty(offenders);
+    }
 }

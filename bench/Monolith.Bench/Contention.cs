@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Ledger.Features;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+
+namespace Monolith.Bench;
+
+public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, TimeSpan Warmup, TimeSpan Duration)
+{
+    public static GridOptions Short => new("short", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+    public static GridOptions Full => new("full", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8));
+    /// <summary>A few seconds, to see the harness work; not a measurement.</summary>
+    public static GridOptions Smoke => new("smoke", [2, 100], [1, 4], TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
+
+    public static GridOptions Named(string name) => name switch
+    {
+        "full" => Full,
+        "short" => Short,
+        "smoke" => Smoke,
+        _ => throw new ArgumentException($"Unknown grid '{name}': short, full or smoke."),
+    };
+}
+
+/// <summary>One cell's figures: who ran, what committed, how fast, what it cost, and whether the money still adds up.</summary>
+public sealed record CellResult(
+    string Strategy, int HotSet, int Workers, double Seconds, long Committed, long GaveUp, long Reruns, long Deadlocks,
+    long SerializationFailures, long LockTimeouts, double OpsPerSecond, double P50Ms, double P95Ms, double P99Ms, IReadOnlyList<string> Violations)
+{
+    public bool Failed => Violations.Count > 0;
+    public double RerunsPerCommit => Committed == 0 ? 0 : (double)Reruns / Committed;
+}
+
+/// <summary>
+/// W workers, each with its own connection, transfer 1.00 between random distinct accounts of the hot set for a fixed
+/// time after a warm-up; then the money invariants are checked. The same loop drives the raw-SQL ceiling and the
+/// full stack (MediatR, validation, strategy, EF).
+/// </summary>
+internal sealed class Contention(BenchDatabase database)
+{
+    public const string Ceiling = "RawSqlCeiling";
+
+    public async Task<CellResult> RunCellAsync(string strategy, ServiceProvider? stack, int hotSet, int workers, GridOptions grid)
+    {
+        using var conflicts = stack is null ? null : new ConflictCounter(stack.GetRequiredService<ConcurrencyMetrics>());
+        var latencies = new ConcurrentBag<double[]>();
+        long committed = 0, gaveUp = 0, rawRetries = 0;
+        var started = Stopwatch.GetTimestamp();
+        var measureFrom = started + (long)(grid.Warmup.TotalSeconds * Stopwatch.Frequency);
+        var measureTo = measureFrom + (long)(grid.Duration.TotalSeconds * Stopwatch.Frequency);
+        var warmedUp = new TaskCompletionSource();
+        (long Total, long Deadlocks, long Serialization, long LockTimeouts) atStart = default;
+        _ = Task.Delay(grid.Warmup).ContinueWith(_ => { atStart = conflicts?.Snapshot() ?? default; warmedUp.SetResult(); });
+
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(hotSet * 1000 + w);
+            var mine = new List<double>(4096);
+            await using var raw = stack is null ? await RawTransfer.OpenAsync(database) : null;
+            await using var scope = stack?.CreateAsyncScope();
+            var mediator = scope?.ServiceProvider.GetRequiredService<IMediator>();
+            while (true)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (now >= measureTo) break;
+                var i = random.Next(hotSet);
+                var (from, to) = (database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet]);
+                try
+                {
+                    if (raw is not null) await raw.TransferAsync(from, to, 1m);
+                    else await mediator!.Send(new Transfer(from, to, 1m));
+                    if (now >= measureFrom)
+                    {
+                        mine.Add(Stopwatch.GetElapsedTime(now).TotalMilliseconds);
+                        Interlocked.Increment(ref committed);
+                    }
+                }
+                catch (ContentionException)
+                {
+                    if (now >= measureFrom) Interlocked.Increment(ref gaveUp);
+                }
+            }
+            latencies.Add([.. mine]);
+            if (raw is not null) Interlocked.Add(ref rawRetries, raw.Retries);
+        })));
+        await warmedUp.Task;
+        var atEnd = conflicts?.Snapshot() ?? (rawRetries, 0, 0, 0);
+
+        var sorted = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        var seconds = grid.Duration.TotalSeconds;
+        return new CellResult(strategy, hotSet, workers, seconds, committed, gaveUp,
+            atEnd.Item1 - atStart.Total, atEnd.Item2 - atStart.Deadlocks, atEnd.Item3 - atStart.Serialization, atEnd.Item4 - atStart.LockTimeouts,
+            committed / seconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), await database.CheckAsync());
+    }
+
+    /// <summary>Conflicts re-run by one service provider's strategies, by reason.</summary>
+    sealed class ConflictCounter : IDisposable
+    {
+        readonly MeterListener _listener = new();
+        long _total, _deadlocks, _serialization, _lockTimeouts;
+
+        public ConflictCounter(ConcurrencyMetrics metrics)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter == metrics.Meter && instrument.Name == "monolith.concurrency.conflicts") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                Interlocked.Add(ref _total, value);
+                foreach (var tag in tags)
+                {
+                    if (tag.Key != "reason") continue;
+                    switch (tag.Value as string)
+                    {
+                        case "40P01" or "1213": Interlocked.Add(ref _deadlocks, value); break;
+                        case "40001": Interlocked.Add(ref _serialization, value); break;
+                        case "55P03" or "1205": Interlocked.Add(ref _lockTimeouts, value); break;
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public (long Total, long Deadlocks, long Serialization, long LockTimeouts) Snapshot() =>
+            (Interlocked.Read(ref _total), Interlocked.Read(ref _deadlocks), Interlocked.Read(ref _serialization), Interlocked.Read(ref _lockTimeouts));
+
+        public void Dispose() => _listener.Dispose();
+    }
+}

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Bench;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
+
+// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|report [options]; ./dev bench drives it.
+var mode = args.FirstOrDefault() ?? "contention";
+string Option(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
+var json = new JsonSerializerOptions { WriteIndented = true };
+
+switch (mode)
+{
+    case "contention":
+    {
+        var grid = GridOptions.Named(Option("grid", "short"));
+        var output = Option("out", $"artifacts/bench/{DatabaseProvider.Current}.json");
+        var database = new BenchDatabase();
+        await database.CreateAsync(grid.HotSets.Max());
+        var strategies = new[] { nameof(StrategyName.PessimisticRowLock), nameof(StrategyName.OptimisticCas), nameof(StrategyName.HybridMvcc),
+            nameof(StrategyName.GapLock), nameof(StrategyName.SerializableRetry) };
+        var stacks = strategies.ToDictionary(s => s, database.Services);
+        var contention = new Contention(database);
+        // First runs compile EF's model and queries and fill the pools; no cell should pay for that.
+        foreach (var stack in stacks.Values)
+        {
+            await using var scope = stack.CreateAsyncScope();
+            var mediator = scope.ServiceProvider.GetRequiredService<MediatR.IMediator>();
+            for (var i = 0; i < 20; i++) await mediator.Send(new Monolith.Ledger.Features.Transfer(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m));
+        }
+        var cells = new List<CellResult>();
+        foreach (var hot in grid.HotSets)
+        foreach (var workers in grid.Workers)
+        foreach (var strategy in strategies.Prepend(Contention.Ceiling))
+        {
+            var cell = await contention.RunCellAsync(strategy, strategy == Contention.Ceiling ? null : stacks[strategy], hot, workers, grid);
+            cells.Add(cell);
+            Console.WriteLine($"{DatabaseProvider.Current,-10} H={hot,-5} W={workers,-3} {strategy,-20} {cell.OpsPerSecond,8:F0} ops/s  p99 {cell.P99Ms,7:F1} ms  " +
+                              $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
+        }
+        foreach (var stack in stacks.Values) await stack.DisposeAsync();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        var run = new ProviderRun(DatabaseProvider.Current.ToString(), grid.Name, DateTimeOffset.UtcNow, Machine.Describe(), await Machine.VersionsAsync(database), grid.Warmup.TotalSeconds, grid.Duration.TotalSeconds, cells);
+        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(run, json));
+        Console.WriteLine($"wrote {output}");
+        return cells.Any(c => c.Failed) ? 1 : 0;
+    }
+    case "cost":
+    {
+        var output = Path.GetFullPath(Option("out", $"artifacts/bench/cost-{DatabaseProvider.Current}"));
+        var config = ManualConfig.CreateMinimumViable()
+            .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+            .AddExporter(MarkdownExporter.GitHub)
+            .WithArtifactsPath(output);
+        BenchmarkRunner.Run<TransferCost>(config);
+        return 0;
+    }
+    case "report":
+    {
+        var input = Option("in", "artifacts/bench");
+        var docs = Option("docs", "docs");
+        var runs = Directory.EnumerateFiles(input, "*.json").Order()
+            .Select(f => JsonSerializer.Deserialize<ProviderRun>(File.ReadAllText(f))!).ToList();
+        var costs = runs.ToDictionary(r => r.Provider, r =>
+        {
+            var dir = Path.Combine(input, $"cost-{r.Provider}", "results");
+            var file = Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*-report-github.md").FirstOrDefault() : null;
+            return file is null ? null : File.ReadAllText(file);
+        });
+        await Report.WriteAsync(runs, costs, docs);
+        Console.WriteLine($"wrote {Path.Combine(docs, "benchmarks.md")}");
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine("usage: contention [--grid short|full] [--out file.json] | cost [--out dir] | report [--in dir] [--docs dir]");
+        return 2;
+}
+
+public sealed record ProviderRun(
+    string Provider, string Grid, DateTimeOffset At, string Machine, string Versions, double WarmupSeconds, double DurationSeconds, List<CellResult> Cells);
+
+internal static class Machine
+{
+    public static string Describe()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return $"{Environment.ProcessorCount} logical CPUs ({cpu ?? "unknown CPU"}), {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+    }
+
+    public static async Task<string> VersionsAsync(BenchDatabase database)
+    {
+        await using var connection = database.Connect();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version()";
+        var server = (await command.ExecuteScalarAsync())?.ToString()?.Split(" on ")[0];
+        string Version(Type type) => type.Assembly.GetName().Version?.ToString(3) ?? "?";
+        return $"server {server}; EF Core {Version(typeof(Microsoft.EntityFrameworkCore.DbContext))}; driver {connection.GetType().Assembly.GetName().Name} {Version(connection.GetType())}";
+    }
+}

@@ -102,7 +102,10 @@ internal static class Machine
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT version()";
         var server = (await command.ExecuteScalarAsync())?.ToString()?.Split(" on ")[0];
-        string Version(Type type) => type.Assembly.GetName().Version?.ToString(3) ?? "?";
+        // The informational version: MySqlConnector keeps its assembly version at 2.0.0 for every 2.x release.
+        static string Version(Type type) =>
+            (type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "?").Split('+')[0];
         return $"server {server}; EF Core {Version(typeof(Microsoft.EntityFrameworkCore.DbContext))}; driver {connection.GetType().Assembly.GetName().Name} {Version(connection.GetType())}";
     }
 }

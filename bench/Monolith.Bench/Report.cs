@@ -49,6 +49,9 @@ internal static class Report
                 collapses.Add(string.Create(Invariant, $"{strategy} {kept:P0}{(kept < 0.5 ? " (**below 50%**)" : "")}"));
             }
             md.AppendLine(Invariant, $"- **{run.Provider}, hot set (H = 2), W = 64 against W = 16**: {string.Join(", ", collapses)}; target: none below 50%.");
+            var (ceiling16, ceiling64) = (Cell(run, Contention.Ceiling, 2, 16), Cell(run, Contention.Ceiling, 2, 64));
+            if (ceiling16 is { OpsPerSecond: > 0 } && ceiling64 is not null)
+                md.AppendLine(Invariant, $"  The raw-SQL ceiling itself keeps {ceiling64.OpsPerSecond / ceiling16.OpsPerSecond:P0} of its W = 16 throughput there.");
         }
         md.AppendLine();
 

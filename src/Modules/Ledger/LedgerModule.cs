@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Monolith.Ledger.Features;
 
 namespace Monolith.Ledger;
@@ -16,7 +15,6 @@ public static class LedgerModule
         services.AddModuleDbContext<LedgerDbContext>(configuration, LedgerDbContext.ModuleName);
         services.AddConcurrencyStrategy<LedgerDbContext>(configuration, Name);
         services.AddModuleRequests(typeof(LedgerModule).Assembly);
-        services.AddHealthChecks().AddCheck<LedgerDatabaseHealthCheck>("ledger-database");
         return services;
     }
 
@@ -37,12 +35,4 @@ public static class LedgerModule
         await using var scope = services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Database.MigrateAsync(ct);
     }
-}
-
-internal sealed class LedgerDatabaseHealthCheck(LedgerDbContext db) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
-        await db.Database.CanConnectAsync(ct)
-            ? HealthCheckResult.Healthy($"{DatabaseProvider.Current} reachable")
-            : HealthCheckResult.Unhealthy($"{DatabaseProvider.Current} unreachable");
 }

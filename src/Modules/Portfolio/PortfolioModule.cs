@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Monolith.Portfolio.Features;
 
 namespace Monolith.Portfolio;
@@ -18,7 +17,6 @@ public static class PortfolioModule
         services.AddModuleDbContext<PortfolioDbContext>(configuration, PortfolioDbContext.ModuleName);
         services.AddConcurrencyStrategy<PortfolioDbContext>(configuration, Name);
         services.AddModuleRequests(typeof(PortfolioModule).Assembly);
-        services.AddHealthChecks().AddCheck<PortfolioDatabaseHealthCheck>("portfolio-database");
         return services;
     }
 
@@ -38,12 +36,4 @@ public static class PortfolioModule
         await using var scope = services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<PortfolioDbContext>().Database.MigrateAsync(ct);
     }
-}
-
-internal sealed class PortfolioDatabaseHealthCheck(PortfolioDbContext db) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
-        await db.Database.CanConnectAsync(ct)
-            ? HealthCheckResult.Healthy($"{DatabaseProvider.Current} reachable")
-            : HealthCheckResult.Unhealthy($"{DatabaseProvider.Current} unreachable");
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Monolith.Trading.Features;
 
@@ -22,7 +21,6 @@ public static class TradingModule
         services.AddModuleDbContext<TradingDbContext>(configuration, TradingDbContext.ModuleName);
         services.AddConcurrencyStrategy<TradingDbContext>(configuration, Name);
         services.AddModuleRequests(typeof(TradingModule).Assembly);
-        services.AddHealthChecks().AddCheck<TradingDatabaseHealthCheck>("trading-database");
         return services;
     }
 
@@ -62,12 +60,4 @@ public static class TradingModule
             .LogInformation("Trading recovery expired {Expired} order(s) pending for more than {MaxAge}", expired, maxAge);
         return expired;
     }
-}
-
-internal sealed class TradingDatabaseHealthCheck(TradingDbContext db) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
-        await db.Database.CanConnectAsync(ct)
-            ? HealthCheckResult.Healthy($"{DatabaseProvider.Current} reachable")
-            : HealthCheckResult.Unhealthy($"{DatabaseProvider.Current} unreachable");
 }

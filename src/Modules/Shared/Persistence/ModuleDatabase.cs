@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Monolith.Shared.Persistence;
 
@@ -28,6 +29,16 @@ public static class ModuleDatabase
         where TDb : ModuleDbContext
     {
         var connectionString = ConnectionString(configuration);
+        services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database");
         return services.AddDbContext<TDb>(o => o.UseModuleDatabase(connectionString, module));
     }
+}
+
+/// <summary>/health: whether a module's database answers.</summary>
+internal sealed class ModuleDatabaseHealthCheck<TDb>(TDb db) : IHealthCheck where TDb : ModuleDbContext
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+        await db.Database.CanConnectAsync(ct)
+            ? HealthCheckResult.Healthy($"{DatabaseProvider.Current} reachable")
+            : HealthCheckResult.Unhealthy($"{DatabaseProvider.Current} unreachable");
 }

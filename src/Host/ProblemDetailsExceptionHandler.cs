@@ -8,7 +8,7 @@ namespace Monolith.Host;
 
 /// <summary>
 /// Turns every refusal into an RFC 9457 problem: 400 invalid input (with field errors), 404 unknown resource,
-/// 422 business rule or reused idempotency key, 409 unresolved contention and 503 lock service down (both with
+/// 422 business rule or reused idempotency key, 409 unresolved contention and 503 lock service down or write queue full (both with
 /// Retry-After). Only a fault is a 500.
 /// </summary>
 internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> logger) : IExceptionHandler
@@ -28,7 +28,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             NotFoundException e => Problem(StatusCodes.Status404NotFound, e),
             BusinessRuleException or IdempotencyKeyReusedException => Problem(StatusCodes.Status422UnprocessableEntity, (ProblemException)exception),
             ContentionException e => Problem(StatusCodes.Status409Conflict, e),
-            ServiceUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, e),
+            ServiceUnavailableException or WriteQueueFullException => Problem(StatusCodes.Status503ServiceUnavailable, (ProblemException)exception),
             _ => new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "Unexpected error" },
         };
 
@@ -36,6 +36,8 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             http.Response.Headers.RetryAfter = ((int)ContentionException.RetryAfter.TotalSeconds).ToString();
         if (exception is ServiceUnavailableException)
             http.Response.Headers.RetryAfter = ((int)ServiceUnavailableException.RetryAfter.TotalSeconds).ToString();
+        if (exception is WriteQueueFullException)
+            http.Response.Headers.RetryAfter = ((int)WriteQueueFullException.RetryAfter.TotalSeconds).ToString();
         if (problem.Status == StatusCodes.Status500InternalServerError)
             logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
 

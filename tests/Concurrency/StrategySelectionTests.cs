@@ -35,6 +35,7 @@ public sealed class StrategySelectionTests
     [InlineData("hybridmvcc")]
     [InlineData("GapLock")]
     [InlineData("SerializableRetry")]
+    [InlineData("singlewriter")]
     public void Concurrency_Strategy_selects_by_name_in_any_case(string name) =>
         Assert.Equal(name, Selected(Ledger(("Concurrency:Strategy", name))), ignoreCase: true);
 

@@ -284,6 +284,11 @@ public sealed class SerializableRetryRaces(TestDatabase database, ITestOutputHel
     protected override string Strategy => nameof(StrategyName.SerializableRetry);
 }
 
+public sealed class SingleWriterRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
+{
+    protected override string Strategy => nameof(StrategyName.SingleWriter);
+}
+
 /// <summary>The unsafe baseline: the same scenarios must catch it.</summary>
 public sealed class UnsafeBaselineRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {

@@ -76,6 +76,11 @@ public sealed class SerializableRetryPortfolioRaces(TestDatabase database, ITest
     protected override string Strategy => nameof(StrategyName.SerializableRetry);
 }
 
+public sealed class SingleWriterPortfolioRaces(TestDatabase database, ITestOutputHelper output) : PortfolioRaceScenarios(database, output)
+{
+    protected override string Strategy => nameof(StrategyName.SingleWriter);
+}
+
 /// <summary>The unsafe baseline: the same race must catch it.</summary>
 public sealed class UnsafeBaselinePortfolioRaces(TestDatabase database, ITestOutputHelper output) : PortfolioRaceScenarios(database, output)
 {

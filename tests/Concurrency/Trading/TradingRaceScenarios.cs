@@ -77,6 +77,11 @@ public sealed class RedisLockTradingRaces(TestDatabase database, ITestOutputHelp
     protected override string Strategy => nameof(StrategyName.RedisLock);
 }
 
+public sealed class SingleWriterTradingRaces(TestDatabase database, ITestOutputHelper output) : TradingRaceScenarios(database, output)
+{
+    protected override string Strategy => nameof(StrategyName.SingleWriter);
+}
+
 /// <summary>The unsafe baseline: the same race must catch it.</summary>
 public sealed class UnsafeBaselineTradingRaces(TestDatabase database, ITestOutputHelper output) : TradingRaceScenarios(database, output)
 {

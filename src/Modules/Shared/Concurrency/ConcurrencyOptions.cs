@@ -1,6 +1,6 @@
 namespace Monolith.Shared.Concurrency;
 
-public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry, RedisLock }
+public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry, RedisLock, SingleWriter }
 
 /// <summary>The "Concurrency" configuration section.</summary>
 public sealed class ConcurrencyOptions
@@ -25,6 +25,9 @@ public sealed class ConcurrencyOptions
     /// <summary>The RedisLock strategy's settings: Concurrency:Redis.</summary>
     public RedisLockOptions Redis { get; set; } = new();
 
+    /// <summary>The SingleWriter strategy's settings: Concurrency:SingleWriter.</summary>
+    public SingleWriterOptions SingleWriter { get; set; } = new();
+
     public string StrategyFor(string module) =>
         Modules.TryGetValue(module, out var name) && !string.IsNullOrWhiteSpace(name) ? name : Strategy;
 }
@@ -37,4 +40,20 @@ public sealed class RedisLockOptions
     /// extended in the background every third of it, for as long as its unit runs.
     /// </summary>
     public TimeSpan LockExpiry { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>Concurrency:SingleWriter.</summary>
+public sealed class SingleWriterOptions
+{
+    /// <summary>
+    /// Writers per module, each with its own queue and connection. A unit goes to the partition of its smallest
+    /// declared key, so units over the same rows meet in one queue; units over other rows commit in parallel.
+    /// </summary>
+    public int Partitions { get; set; } = 4;
+
+    /// <summary>Most units committed in one transaction. A writer never waits for a batch to fill.</summary>
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>Units waiting per partition; beyond it a write is refused with 503 and Retry-After, having written nothing.</summary>
+    public int QueueCapacity { get; set; } = 1024;
 }

@@ -25,6 +25,11 @@ public static class ConcurrencyRegistration
         services.TryAddSingleton<ConcurrencyMetrics>();
         services.TryAddSingleton<StrategyRuntime>();
         if (strategy == StrategyName.RedisLock) AddRedisLocks(services, configuration);
+        if (strategy == StrategyName.SingleWriter)
+        {
+            ValidateSingleWriter(options.SingleWriter);
+            services.TryAddSingleton<WriteQueue<TDb>>();
+        }
         services.AddScoped<IConcurrencyStrategy<TDb>>(sp => Create(strategy, sp.GetRequiredService<TDb>(), sp.GetRequiredService<StrategyRuntime>(), sp));
         services.AddSingleton(new ConfiguredStrategy(module, strategy));
         return services;
@@ -36,6 +41,13 @@ public static class ConcurrencyRegistration
         ?? throw new InvalidOperationException(
             $"Unknown concurrency strategy '{configured}' for module {module} (Concurrency:Strategy or Concurrency:Modules:{module}). " +
             $"Known strategies: {string.Join(", ", Enum.GetNames<StrategyName>())}.");
+
+    static void ValidateSingleWriter(SingleWriterOptions options)
+    {
+        if (options.Partitions < 1) throw new InvalidOperationException("Concurrency:SingleWriter:Partitions must be at least 1.");
+        if (options.MaxBatchSize < 1) throw new InvalidOperationException("Concurrency:SingleWriter:MaxBatchSize must be at least 1.");
+        if (options.QueueCapacity < 1) throw new InvalidOperationException("Concurrency:SingleWriter:QueueCapacity must be at least 1.");
+    }
 
     /// <summary>
     /// The Redis connection (ConnectionStrings:Redis, default 127.0.0.1:6379). It does not abort when Redis is down at
@@ -64,6 +76,7 @@ public static class ConcurrencyRegistration
             StrategyName.GapLock => new GapLock<TDb>(db, runtime),
             StrategyName.SerializableRetry => new SerializableRetry<TDb>(db, runtime),
             StrategyName.RedisLock => new RedisLock<TDb>(db, runtime, services.GetRequiredService<RedisLocks>()),
+            StrategyName.SingleWriter => new SingleWriter<TDb>(services.GetRequiredService<WriteQueue<TDb>>()),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
         };
 }

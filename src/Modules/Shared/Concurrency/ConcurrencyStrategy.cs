@@ -43,8 +43,15 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
         return rows;
     }
 
-    public async Task<TResult> ExecuteAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    /// <summary>The keys the running unit declared before it ran (<see cref="WriteKeys.None"/> if none).</summary>
+    protected WriteKeys DeclaredKeys { get; private set; } = WriteKeys.None;
+
+    /// <summary>Starts a new unit's claims within one transaction (a batch runs several units in one).</summary>
+    protected void ForgetClaims() => _claimed.Clear();
+
+    public async Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
+        DeclaredKeys = keys;
         var attempts = 0;
         try
         {

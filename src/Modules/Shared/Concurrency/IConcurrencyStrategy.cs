@@ -57,7 +57,52 @@ public delegate Task<TResult> UnitOfWork<TDb, TResult>(IWriteSession<TDb> sessio
 public interface IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
 {
     string Name { get; }
-    Task<TResult> ExecuteAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
+
+    /// <summary>
+    /// Runs <paramref name="work"/>. <paramref name="keys"/> names, before it runs, rows the unit will load for write:
+    /// SingleWriter routes the unit by them and locks them with its batch; the other strategies lock at LoadForWriteAsync.
+    /// </summary>
+    Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct);
+}
+
+public static class ConcurrencyStrategyExtensions
+{
+    /// <summary>A unit that declares no keys before it runs.</summary>
+    public static Task<TResult> ExecuteAsync<TDb, TResult>(this IConcurrencyStrategy<TDb> strategy, UnitOfWork<TDb, TResult> work, CancellationToken ct)
+        where TDb : ModuleDbContext =>
+        strategy.ExecuteAsync(WriteKeys.None, work, ct);
+}
+
+/// <summary>
+/// Rows of one type that a unit will load for write, known before it runs (a transfer's two accounts). A unit may
+/// load others too; declaring them lets a batch lock them up front, in the global key order, with every other
+/// unit's, so batches never wait on each other in a cycle.
+/// </summary>
+public sealed class WriteKeys
+{
+    public static readonly WriteKeys None = new(null, [], (_, _, _) => Task.CompletedTask);
+
+    WriteKeys(Type? rowType, IReadOnlyList<Guid> ids, Func<IRowLocks, IReadOnlyCollection<Guid>, CancellationToken, Task> @lock)
+    {
+        RowType = rowType;
+        Ids = ids;
+        Lock = @lock;
+    }
+
+    public static WriteKeys Of<TRow>(params Guid[] ids) where TRow : class, IVersioned =>
+        new(typeof(TRow), ids, (locks, union, ct) => locks.LockAsync<TRow>(union, ct));
+
+    public Type? RowType { get; }
+    public IReadOnlyList<Guid> Ids { get; }
+
+    /// <summary>Locks rows of this type, given as the union of every declaring unit's ids.</summary>
+    internal Func<IRowLocks, IReadOnlyCollection<Guid>, CancellationToken, Task> Lock { get; }
+}
+
+/// <summary>A session that can lock rows of any declared type.</summary>
+internal interface IRowLocks
+{
+    Task LockAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) where TRow : class, IVersioned;
 }
 
 /// <summary>A version check failed, or a lock could not be had in time: another unit changed a row since this one read it. The unit re-runs.</summary>

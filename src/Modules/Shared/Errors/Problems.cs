@@ -32,3 +32,10 @@ public sealed class ServiceUnavailableException(string dependency, Exception cau
 {
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 }
+
+/// <summary>503: the module's write queue is full; the unit was not queued, so nothing was written. Retry later.</summary>
+public sealed class WriteQueueFullException(string module, int capacity)
+    : ProblemException("Too many writes", $"The {module} write queue holds {capacity} units waiting; nothing was written. Retry later.")
+{
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+}

@@ -38,7 +38,7 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
     async Task<CashResponse> PostAsync<TCommand>(TCommand command, decimal signedAmount, OperationKind operation, CancellationToken ct)
         where TCommand : ICashCommand
     {
-        var operationId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.AccountId], token);
             var account = accounts.SingleOrDefault() ?? throw new NotFoundException("Account", command.AccountId);

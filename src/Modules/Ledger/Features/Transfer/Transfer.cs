@@ -23,7 +23,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
 {
     public async Task<TransferResponse> Handle(Transfer command, CancellationToken ct)
     {
-        var transferId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        var transferId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.FromAccountId, command.ToAccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.FromAccountId, command.ToAccountId], token);
             var from = accounts.SingleOrDefault(a => a.Id == command.FromAccountId) ?? throw new NotFoundException("Account", command.FromAccountId);

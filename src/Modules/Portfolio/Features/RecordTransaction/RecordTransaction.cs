@@ -38,7 +38,7 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
     public async Task<TransactionResponse> Handle(RecordTransaction command, CancellationToken ct)
     {
         var executedAt = command.ExecutedAt.ToStoredPrecision();
-        var operationId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Position>(Position.IdFor(command.PortfolioId, command.Symbol)), (session, token) => session.OnceAsync(command, async () =>
         {
             var position = await ClaimPositionAsync(session, command, token);
             var transaction = TokenTransaction.Record(position.Id, command.Side, command.Quantity, command.UnitPrice, command.LocalUnitPrice, executedAt);

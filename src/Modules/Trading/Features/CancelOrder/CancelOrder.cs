@@ -15,7 +15,7 @@ internal sealed class CancelOrderHandler(IConcurrencyStrategy<TradingDbContext> 
 {
     public async Task<OrderResponse> Handle(CancelOrder command, CancellationToken ct)
     {
-        await strategy.ExecuteAsync(async (session, token) =>
+        await strategy.ExecuteAsync(WriteKeys.Of<Order>(command.OrderId), async (session, token) =>
         {
             var order = (await session.LoadForWriteAsync<Order>([command.OrderId], token)).SingleOrDefault()
                 ?? throw new NotFoundException("Order", command.OrderId);

@@ -22,7 +22,7 @@ internal sealed class ChangeAccountStatusHandler(IConcurrencyStrategy<TradingDbC
 {
     public async Task<TradingAccountResponse> Handle(ChangeAccountStatus command, CancellationToken ct)
     {
-        await strategy.ExecuteAsync(async (session, token) =>
+        await strategy.ExecuteAsync(WriteKeys.Of<TradingAccount>(command.AccountId), async (session, token) =>
         {
             var account = (await session.LoadForWriteAsync<TradingAccount>([command.AccountId], token)).SingleOrDefault()
                 ?? throw new NotFoundException("Trading account", command.AccountId);

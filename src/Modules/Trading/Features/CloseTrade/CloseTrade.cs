@@ -22,7 +22,7 @@ internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> s
 {
     public async Task<TradeResponse> Handle(CloseTrade command, CancellationToken ct)
     {
-        await strategy.ExecuteAsync(async (session, token) =>
+        await strategy.ExecuteAsync(WriteKeys.Of<Trade>(command.TradeId), async (session, token) =>
         {
             var trade = (await session.LoadForWriteAsync<Trade>([command.TradeId], token)).SingleOrDefault()
                 ?? throw new NotFoundException("Trade", command.TradeId);

@@ -18,7 +18,7 @@ internal sealed class ExpirePendingOrdersHandler(IConcurrencyStrategy<TradingDbC
         var expired = 0;
         foreach (var id in stale)
         {
-            expired += await strategy.ExecuteAsync(async (session, token) =>
+            expired += await strategy.ExecuteAsync(WriteKeys.Of<Order>(id), async (session, token) =>
             {
                 var order = (await session.LoadForWriteAsync<Order>([id], token)).Single();
                 if (order.Status != OrderStatus.Pending) return 0; // filled or cancelled meanwhile

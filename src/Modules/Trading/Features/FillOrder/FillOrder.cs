@@ -24,7 +24,7 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
 {
     public async Task<OrderResponse> Handle(FillOrder command, CancellationToken ct)
     {
-        await strategy.ExecuteAsync(async (session, token) =>
+        await strategy.ExecuteAsync(WriteKeys.Of<Order>(command.OrderId), async (session, token) =>
         {
             // Child before account, in every command: no two units claim the same rows in opposite orders.
             var order = (await session.LoadForWriteAsync<Order>([command.OrderId], token)).SingleOrDefault()

@@ -35,7 +35,7 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
 {
     public async Task<OrderResponse> Handle(PlaceOrder command, CancellationToken ct)
     {
-        var orderId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, async () =>
+        var orderId = await strategy.ExecuteAsync(WriteKeys.Of<TradingAccount>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             // Claimed though unchanged, so that a suspension and an order cannot pass each other.
             var account = (await session.LoadForWriteAsync<TradingAccount>([command.AccountId], token)).SingleOrDefault()

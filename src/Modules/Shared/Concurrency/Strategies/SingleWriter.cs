@@ -1,0 +1,408 @@
+using System.Data;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Shared.Concurrency.Strategies;
+
+/// <summary>
+/// Linearized writes: a unit is queued, not run on the caller's thread. One writer per partition drains its queue and
+/// runs what it finds, up to Concurrency:SingleWriter:MaxBatchSize units, in one transaction, in arrival order, so no
+/// two writes of a partition ever conflict and a batch pays one commit for all its units. A unit goes to the partition
+/// of its smallest declared key; the batch locks every declared row up front in key order and holds its row locks to
+/// the commit, which keeps other partitions and other processes correct (docs/strategies.md).
+/// </summary>
+public sealed class SingleWriter<TDb>(WriteQueue<TDb> queue) : IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
+{
+    public string Name => nameof(StrategyName.SingleWriter);
+
+    public Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+        queue.EnqueueAsync(keys, work, ct);
+}
+
+/// <summary>A module's write queues and their writers; one per module and process.</summary>
+public sealed class WriteQueue<TDb> : IAsyncDisposable, IDisposable where TDb : ModuleDbContext
+{
+    readonly Partition[] _partitions;
+    readonly SingleWriterOptions _options;
+    readonly StrategyRuntime _runtime;
+    readonly string _module;
+    int _roundRobin;
+
+    public WriteQueue(IServiceScopeFactory scopes, StrategyRuntime runtime)
+    {
+        _options = runtime.Options.SingleWriter;
+        _runtime = runtime;
+        using (var scope = scopes.CreateScope()) _module = scope.ServiceProvider.GetRequiredService<TDb>().Module;
+        _partitions = Enumerable.Range(0, _options.Partitions).Select(i => new Partition(i, scopes, this)).ToArray();
+        runtime.Metrics.ObserveQueueDepth(nameof(StrategyName.SingleWriter), _module, () => Depth);
+    }
+
+    internal async Task<TResult> EnqueueAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var unit = new QueuedUnit<TResult>(keys, work);
+        if (!PartitionFor(keys).TryEnqueue(unit)) throw new WriteQueueFullException(_module, _options.QueueCapacity);
+        // A caller that gives up before its unit is taken is skipped; once taken, the unit's outcome is the caller's answer.
+        await using var abandon = ct.Register(() => unit.Abandon(ct));
+        return await unit.Outcome;
+    }
+
+    /// <summary>Units waiting in every partition's queue.</summary>
+    internal int Depth => _partitions.Sum(p => p.Depth);
+
+    Partition PartitionFor(WriteKeys keys)
+    {
+        if (keys.Ids.Count == 0) return _partitions[(int)((uint)Interlocked.Increment(ref _roundRobin) % _partitions.Length)];
+        var smallest = keys.Ids.Min();
+        return _partitions[(int)((uint)smallest.GetHashCode() % _partitions.Length)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var partition in _partitions) partition.Complete();
+        foreach (var partition in _partitions) await partition.DisposeAsync();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>One queue, its writer loop and the writer's session (a DbContext of its own, used by this loop only).</summary>
+    sealed class Partition : IAsyncDisposable
+    {
+        readonly Channel<QueuedUnit> _queue;
+        readonly IServiceScopeFactory _scopes;
+        readonly WriteQueue<TDb> _owner;
+        readonly int _index;
+        readonly Task _writer;
+        IServiceScope? _scope;
+        BatchSession<TDb>? _session;
+
+        public Partition(int index, IServiceScopeFactory scopes, WriteQueue<TDb> owner)
+        {
+            _index = index;
+            _scopes = scopes;
+            _owner = owner;
+            _queue = Channel.CreateBounded<QueuedUnit>(new BoundedChannelOptions(owner._options.QueueCapacity)
+            {
+                SingleReader = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            _writer = Task.Run(WriteAsync);
+        }
+
+        public int Depth => _queue.Reader.Count;
+        public bool TryEnqueue(QueuedUnit unit) => _queue.Writer.TryWrite(unit);
+        public void Complete() => _queue.Writer.TryComplete();
+
+        async Task WriteAsync()
+        {
+            var runtime = _owner._runtime;
+            var batch = new List<QueuedUnit>(_owner._options.MaxBatchSize);
+            while (await _queue.Reader.WaitToReadAsync())
+            {
+                batch.Clear();
+                while (batch.Count < _owner._options.MaxBatchSize && _queue.Reader.TryRead(out var unit))
+                {
+                    if (!unit.TryTake()) continue;
+                    runtime.Metrics.QueueWaited(nameof(StrategyName.SingleWriter), _owner._module, Stopwatch.GetElapsedTime(unit.EnqueuedAt));
+                    batch.Add(unit);
+                }
+                if (batch.Count == 0) continue;
+                try
+                {
+                    await Session().RunAsync(batch);
+                }
+                catch (Exception e)
+                {
+                    // RunAsync answers every unit itself; this is a fault of the writer, which must outlive it.
+                    runtime.Logger.LogError(e, "SingleWriter {Module} partition {Partition} failed a batch of {Count}", _owner._module, _index, batch.Count);
+                    foreach (var unit in batch) unit.Fail(e);
+                    ResetSession();
+                }
+            }
+        }
+
+        BatchSession<TDb> Session()
+        {
+            if (_session is not null) return _session;
+            _scope = _scopes.CreateScope();
+            var db = _scope.ServiceProvider.GetRequiredService<TDb>();
+            db.Database.AutoSavepointsEnabled = false;
+            _session = new BatchSession<TDb>(db, _owner._runtime);
+            return _session;
+        }
+
+        /// <summary>A fresh DbContext for the next batch, after one whose connection or state cannot be trusted.</summary>
+        void ResetSession()
+        {
+            _scope?.Dispose();
+            _scope = null;
+            _session = null;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _writer;
+            ResetSession();
+        }
+    }
+}
+
+/// <summary>A queued unit of work: taken by its writer once, or abandoned by its caller before that.</summary>
+internal abstract class QueuedUnit(WriteKeys keys)
+{
+    const int Queued = 0, Taken = 1, Abandoned = 2;
+    int _state;
+
+    public WriteKeys Keys { get; } = keys;
+    public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
+
+    public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+    protected bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
+
+    /// <summary>Runs inside the batch's transaction. A refusal of the unit's own is kept for the caller; a database failure is thrown.</summary>
+    public abstract Task RunInBatchAsync<TDb>(BatchSession<TDb> session, CancellationToken ct) where TDb : ModuleDbContext;
+
+    /// <summary>Runs in a transaction of its own, re-run on conflicts like any strategy's unit, and answers the caller.</summary>
+    public abstract Task RunAloneAsync<TDb>(BatchSession<TDb> session) where TDb : ModuleDbContext;
+
+    public abstract void Refuse(Exception refusal);
+
+    /// <summary>Answers the caller after the batch committed: its result, or its own refusal.</summary>
+    public abstract void Answer();
+
+    public abstract void Fail(Exception failure);
+}
+
+internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : QueuedUnit(keys)
+{
+    readonly TaskCompletionSource<TResult> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    TResult? _result;
+    Exception? _refusal;
+
+    public Task<TResult> Outcome => _outcome.Task;
+
+    public void Abandon(CancellationToken ct)
+    {
+        if (TryAbandon()) _outcome.TrySetCanceled(ct);
+    }
+
+    public override async Task RunInBatchAsync<TDb>(BatchSession<TDb> session, CancellationToken ct)
+    {
+        (_result, _refusal) = (default, null);
+        _result = await ((UnitOfWork<TDb, TResult>)work)(session, ct);
+    }
+
+    public override async Task RunAloneAsync<TDb>(BatchSession<TDb> session)
+    {
+        try { _outcome.TrySetResult(await session.ExecuteAsync(Keys, (UnitOfWork<TDb, TResult>)work, CancellationToken.None)); }
+        catch (Exception e) { _outcome.TrySetException(e); }
+    }
+
+    public override void Refuse(Exception refusal) => (_result, _refusal) = (default, refusal);
+
+    public override void Answer()
+    {
+        if (_refusal is null) _outcome.TrySetResult(_result!);
+        else _outcome.TrySetException(_refusal);
+    }
+
+    public override void Fail(Exception failure) => _outcome.TrySetException(failure);
+}
+
+/// <summary>
+/// The writer's side of the units: an <see cref="IWriteSession{TDb}"/> over the writer's own DbContext whose
+/// transaction spans a batch. Rows loaded for write are locked (FOR UPDATE) once per batch and stay tracked, so the
+/// next unit sees the previous one's changes; every unit's changes are saved when it ends, so its plain queries see
+/// them too. A unit refused by a rule is undone in memory alone: it has saved nothing.
+/// </summary>
+internal sealed class BatchSession<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime), IRowLocks
+    where TDb : ModuleDbContext
+{
+    readonly HashSet<(Type, Guid)> _locked = [];
+    readonly Dictionary<(Type, Guid), IVersioned> _held = [];
+    string? _lastMarker;
+
+    public override string Name => nameof(StrategyName.SingleWriter);
+
+    /// <summary>Runs a batch and answers every unit in it. Never throws for a unit's or the database's sake.</summary>
+    internal async Task RunAsync(IReadOnlyList<QueuedUnit> units)
+    {
+        if (units.Count > 1)
+        {
+            var marker = $"writer batch {Guid.CreateVersion7():N}";
+            var committing = false;
+            try
+            {
+                await RunTogetherAsync(units, marker, () => committing = true);
+                Answer(units);
+                return;
+            }
+            catch (Exception e)
+            {
+                Runtime.Metrics.BatchFailed(Name, Db.Module, units.Count);
+                Runtime.Logger.LogWarning("SingleWriter {Module}: a batch of {Count} failed ({Reason}: {Message}); its units run one by one",
+                    Db.Module, units.Count, Conflicts.Reason(e), e.Message);
+                if (committing && await CommittedAsync(marker, units)) return;
+            }
+        }
+        // A lone unit, or a failed batch's units: each in its own transaction, with the re-runs of every strategy.
+        foreach (var unit in units) await unit.RunAloneAsync(this);
+    }
+
+    async Task RunTogetherAsync(IReadOnlyList<QueuedUnit> units, string marker, Action committing)
+    {
+        StartBatch();
+        await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
+        await LockDeclaredAsync(units.Select(u => u.Keys), CancellationToken.None);
+        foreach (var unit in units)
+        {
+            ForgetClaims();
+            Runtime.Metrics.Attempted(Name, Db.Module);
+            try
+            {
+                await unit.RunInBatchAsync(this, CancellationToken.None);
+                BumpVersions();
+            }
+            catch (Exception e) when (!IsDatabaseFailure(e))
+            {
+                UndoUnit();
+                unit.Refuse(e);
+                continue;
+            }
+            var inserted = Inserted();
+            await Db.SaveChangesAsync(CancellationToken.None);
+            foreach (var row in inserted) Hold(row);
+            ForgetAllButHeldRows();
+        }
+        await SwapMarkerAsync(marker);
+        committing();
+        await tx.CommitAsync(CancellationToken.None);
+        _lastMarker = marker;
+        Runtime.Metrics.BatchCommitted(Name, Db.Module, units.Count);
+    }
+
+    static void Answer(IReadOnlyList<QueuedUnit> units)
+    {
+        foreach (var unit in units) unit.Answer();
+    }
+
+    /// <summary>A lone unit, or a failed batch's unit re-run alone: lock its declared keys, run it, save, commit.</summary>
+    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        StartBatch();
+        return RunInOneTransactionAsync(IsolationLevel.ReadCommitted, work, ct, token => LockDeclaredAsync([DeclaredKeys], token));
+    }
+
+    protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        // Rows not declared are locked when first asked for, and held from then on like the declared ones.
+        var late = ids.Where(id => !_locked.Contains((typeof(TRow), id))).Distinct().ToList();
+        if (late.Count > 0) await LockAsync<TRow>(late, ct);
+        return ids.Distinct().Select(id => _held.GetValueOrDefault((typeof(TRow), id))).OfType<TRow>().ToList();
+    }
+
+    public async Task LockAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) where TRow : class, IVersioned
+    {
+        foreach (var row in await QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct)) Hold(row);
+        foreach (var id in ids) _locked.Add((typeof(TRow), id));
+    }
+
+    /// <summary>Every declared row of the batch in one pass per row type, types in name order and keys ascending: the global lock order.</summary>
+    async Task LockDeclaredAsync(IEnumerable<WriteKeys> declared, CancellationToken ct)
+    {
+        foreach (var byType in declared.Where(k => k.RowType is not null).GroupBy(k => k.RowType!).OrderBy(g => g.Key.FullName, StringComparer.Ordinal))
+            await byType.First().Lock(this, byType.SelectMany(k => k.Ids).Distinct().ToList(), ct);
+    }
+
+    void StartBatch()
+    {
+        Db.ChangeTracker.Clear();
+        _locked.Clear();
+        _held.Clear();
+    }
+
+    void Hold(IVersioned row)
+    {
+        _held[(row.GetType(), row.Id)] = row;
+        _locked.Add((row.GetType(), row.Id));
+    }
+
+    /// <summary>Rows the unit adds that later units may load for write: a row this transaction inserted is locked by it.</summary>
+    List<IVersioned> Inserted() =>
+        Db.ChangeTracker.Entries().Where(e => e is { State: EntityState.Added, Entity: IVersioned }).Select(e => (IVersioned)e.Entity).ToList();
+
+    /// <summary>Keeps the tracker to the held rows, so every save looks at few entries and plain queries read fresh.</summary>
+    void ForgetAllButHeldRows()
+    {
+        foreach (var entry in Db.ChangeTracker.Entries().ToList())
+            if (entry.Entity is not IVersioned row || !_held.ContainsKey((row.GetType(), row.Id)))
+                entry.State = EntityState.Detached;
+    }
+
+    /// <summary>
+    /// Undoes a refused unit in memory: what it added goes, what it changed returns to the last saved values. Every
+    /// earlier unit was saved, so the tracker's original values are the database's, inside this transaction.
+    /// </summary>
+    void UndoUnit()
+    {
+        foreach (var entry in Db.ChangeTracker.Entries().ToList())
+        {
+            if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
+            else if (entry.State is EntityState.Modified or EntityState.Deleted)
+            {
+                entry.CurrentValues.SetValues(entry.OriginalValues);
+                entry.State = EntityState.Unchanged;
+            }
+        }
+        ForgetAllButHeldRows();
+    }
+
+    /// <summary>A failure of the database or the connection, which fails the whole batch; anything else is the unit's own.</summary>
+    static bool IsDatabaseFailure(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is DbException or DbUpdateException or TimeoutException) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Each batch writes a marker row (in the module's idempotency table, under a key no client can send: it has
+    /// spaces) and removes the previous batch's. If the commit fails in flight, the marker tells whether it landed.
+    /// </summary>
+    Task SwapMarkerAsync(string marker)
+    {
+        var entity = Db.Model.FindEntityType(typeof(IdempotencyRecord))!;
+        var (table, key) = (Table(entity), Column(entity, nameof(IdempotencyRecord.Key)));
+        var sql = $"INSERT INTO {table} ({key}, {Column(entity, nameof(IdempotencyRecord.RequestHash))}, {Column(entity, nameof(IdempotencyRecord.OperationId))}) " +
+                  $"VALUES ({{0}}, {{1}}, {{2}})";
+        if (_lastMarker is not null) sql += $"; DELETE FROM {table} WHERE {key} = {{3}}";
+        object[] args = _lastMarker is null ? [marker, new string('0', 64), Guid.Empty] : [marker, new string('0', 64), Guid.Empty, _lastMarker];
+        return Db.Database.ExecuteSqlRawAsync(sql, args);
+    }
+
+    /// <summary>After a commit failed in flight: whether it landed. If it did, the units are answered; if that cannot be known, they fail as unavailable.</summary>
+    async Task<bool> CommittedAsync(string marker, IReadOnlyList<QueuedUnit> units)
+    {
+        try
+        {
+            var landed = await Db.IdempotencyRecords.AsNoTracking().AnyAsync(r => r.Key == marker);
+            if (!landed) return false;
+            _lastMarker = marker;
+            Runtime.Metrics.BatchCommitted(Name, Db.Module, units.Count);
+            Answer(units);
+            return true;
+        }
+        catch (Exception e) when (IsDatabaseFailure(e))
+        {
+            var unknown = new ServiceUnavailableException("The database", e);
+            foreach (var unit in units) unit.Fail(unknown);
+            return true;
+        }
+    }
+}

@@ -15,23 +15,29 @@ public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, Time
     public static GridOptions Full => new("full", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8));
     /// <summary>A few seconds, to see the harness work; not a measurement.</summary>
     public static GridOptions Smoke => new("smoke", [2, 100], [1, 4], TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
+    /// <summary>The two cells issue 10 names (H = 2, W = 64 and H = 10000, W = 16) and their neighbours, for a quick look; not the committed report.</summary>
+    public static GridOptions Probe => new("probe", [2, 10_000], [16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
 
     public static GridOptions Named(string name) => name switch
     {
         "full" => Full,
         "short" => Short,
         "smoke" => Smoke,
-        _ => throw new ArgumentException($"Unknown grid '{name}': short, full or smoke."),
+        "probe" => Probe,
+        _ => throw new ArgumentException($"Unknown grid '{name}': short, full, probe or smoke."),
     };
 }
 
 /// <summary>One cell's figures: who ran, what committed, how fast, what it cost, and whether the money still adds up.</summary>
 public sealed record CellResult(
     string Strategy, int HotSet, int Workers, double Seconds, long Committed, long GaveUp, long Reruns, long Deadlocks,
-    long SerializationFailures, long LockTimeouts, double OpsPerSecond, double P50Ms, double P95Ms, double P99Ms, IReadOnlyList<string> Violations)
+    long SerializationFailures, long LockTimeouts, double OpsPerSecond, double P50Ms, double P95Ms, double P99Ms, IReadOnlyList<string> Violations,
+    long Batches = 0, long BatchedUnits = 0, int LargestBatch = 0)
 {
     public bool Failed => Violations.Count > 0;
     public double RerunsPerCommit => Committed == 0 ? 0 : (double)Reruns / Committed;
+    /// <summary>SingleWriter only: units per committed transaction.</summary>
+    public double MeanBatchSize => Batches == 0 ? 0 : (double)BatchedUnits / Batches;
 }
 
 /// <summary>
@@ -52,7 +58,7 @@ internal sealed class Contention(BenchDatabase database)
         var measureFrom = started + (long)(grid.Warmup.TotalSeconds * Stopwatch.Frequency);
         var measureTo = measureFrom + (long)(grid.Duration.TotalSeconds * Stopwatch.Frequency);
         var warmedUp = new TaskCompletionSource();
-        (long Total, long Deadlocks, long Serialization, long LockTimeouts) atStart = default;
+        (long Total, long Deadlocks, long Serialization, long LockTimeouts, long Batches, long BatchedUnits) atStart = default;
         _ = Task.Delay(grid.Warmup).ContinueWith(_ => { atStart = conflicts?.Snapshot() ?? default; warmedUp.SetResult(); });
 
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
@@ -87,28 +93,38 @@ internal sealed class Contention(BenchDatabase database)
             if (raw is not null) Interlocked.Add(ref rawRetries, raw.Retries);
         })));
         await warmedUp.Task;
-        var atEnd = conflicts?.Snapshot() ?? (rawRetries, 0, 0, 0);
+        var atEnd = conflicts?.Snapshot() ?? (rawRetries, 0, 0, 0, 0, 0);
 
         var sorted = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         var seconds = grid.Duration.TotalSeconds;
         return new CellResult(strategy, hotSet, workers, seconds, committed, gaveUp,
             atEnd.Item1 - atStart.Total, atEnd.Item2 - atStart.Deadlocks, atEnd.Item3 - atStart.Serialization, atEnd.Item4 - atStart.LockTimeouts,
-            committed / seconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), await database.CheckAsync());
+            committed / seconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), await database.CheckAsync(),
+            atEnd.Item5 - atStart.Batches, atEnd.Item6 - atStart.BatchedUnits, conflicts?.LargestBatch ?? 0);
     }
 
-    /// <summary>Conflicts re-run by one service provider's strategies, by reason.</summary>
+    /// <summary>Conflicts re-run by one service provider's strategies, by reason; and SingleWriter's committed batches.</summary>
     sealed class ConflictCounter : IDisposable
     {
         readonly MeterListener _listener = new();
-        long _total, _deadlocks, _serialization, _lockTimeouts;
+        long _total, _deadlocks, _serialization, _lockTimeouts, _batches, _batchedUnits;
+        int _largestBatch;
 
         public ConflictCounter(ConcurrencyMetrics metrics)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter == metrics.Meter && instrument.Name == "monolith.concurrency.conflicts") listener.EnableMeasurementEvents(instrument);
+                if (instrument.Meter == metrics.Meter && instrument.Name is "monolith.concurrency.conflicts" or "monolith.concurrency.batch_size")
+                    listener.EnableMeasurementEvents(instrument);
             };
+            _listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
+            {
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _batchedUnits, size);
+                for (var largest = _largestBatch; size > largest; largest = _largestBatch)
+                    if (Interlocked.CompareExchange(ref _largestBatch, size, largest) == largest) break;
+            });
             _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
             {
                 Interlocked.Add(ref _total, value);
@@ -126,8 +142,11 @@ internal sealed class Contention(BenchDatabase database)
             _listener.Start();
         }
 
-        public (long Total, long Deadlocks, long Serialization, long LockTimeouts) Snapshot() =>
-            (Interlocked.Read(ref _total), Interlocked.Read(ref _deadlocks), Interlocked.Read(ref _serialization), Interlocked.Read(ref _lockTimeouts));
+        public int LargestBatch => _largestBatch;
+
+        public (long Total, long Deadlocks, long Serialization, long LockTimeouts, long Batches, long BatchedUnits) Snapshot() =>
+            (Interlocked.Read(ref _total), Interlocked.Read(ref _deadlocks), Interlocked.Read(ref _serialization), Interlocked.Read(ref _lockTimeouts),
+             Interlocked.Read(ref _batches), Interlocked.Read(ref _batchedUnits));
 
         public void Dispose() => _listener.Dispose();
     }

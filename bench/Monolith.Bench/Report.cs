@@ -52,6 +52,7 @@ internal static class Report
             var (ceiling16, ceiling64) = (Cell(run, Contention.Ceiling, 2, 16), Cell(run, Contention.Ceiling, 2, 64));
             if (ceiling16 is { OpsPerSecond: > 0 } && ceiling64 is not null)
                 md.AppendLine(Invariant, $"  The raw-SQL ceiling itself keeps {ceiling64.OpsPerSecond / ceiling16.OpsPerSecond:P0} of its W = 16 throughput there.");
+            SingleWriterTargets(run, md);
         }
         md.AppendLine();
 
@@ -68,14 +69,15 @@ internal static class Report
                 md.AppendLine($"![{run.Provider} H={hot} throughput](benchmarks/{throughput}) ![{run.Provider} H={hot} p99](benchmarks/{p99})");
                 md.AppendLine();
             }
-            md.AppendLine("| H | W | strategy | ops/s | of ceiling | p50 ms | p95 ms | p99 ms | re-runs / op | gave up (409) | deadlocks | serialization failures | lock timeouts | invariants |");
-            md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            md.AppendLine("| H | W | strategy | ops/s | of ceiling | p50 ms | p95 ms | p99 ms | re-runs / op | gave up (409) | deadlocks | serialization failures | lock timeouts | units per batch (mean, max) | invariants |");
+            md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var cell in run.Cells)
             {
                 var ceiling = Cell(run, Contention.Ceiling, cell.HotSet, cell.Workers);
                 var ratio = ceiling is { OpsPerSecond: > 0 } ? (cell.OpsPerSecond / ceiling.OpsPerSecond).ToString("P0", Invariant) : "-";
                 md.AppendLine(Invariant, $"| {cell.HotSet} | {cell.Workers} | {cell.Strategy} | {cell.OpsPerSecond:F0} | {ratio} | {cell.P50Ms:F1} | {cell.P95Ms:F1} | {cell.P99Ms:F1} | " +
-                                         $"{cell.RerunsPerCommit:F2} | {cell.GaveUp} | {cell.Deadlocks} | {cell.SerializationFailures} | {cell.LockTimeouts} | {(cell.Failed ? "**FAILED**: " + string.Join("; ", cell.Violations) : "hold")} |");
+                                         $"{cell.RerunsPerCommit:F2} | {cell.GaveUp} | {cell.Deadlocks} | {cell.SerializationFailures} | {cell.LockTimeouts} | " +
+                                         $"{(cell.Batches > 0 ? string.Create(Invariant, $"{cell.MeanBatchSize:F1}, {cell.LargestBatch}") : "-")} | {(cell.Failed ? "**FAILED**: " + string.Join("; ", cell.Violations) : "hold")} |");
             }
             md.AppendLine();
             md.AppendLine($"### {run.Provider}: cost per transfer through the stack, one connection, no contention (BenchmarkDotNet)");
@@ -88,6 +90,27 @@ internal static class Report
 
         md.Append(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Reading.md")));
         await File.WriteAllTextAsync(Path.Combine(docs, "benchmarks.md"), md.ToString());
+    }
+
+    /// <summary>The linearized writer's targets (issue 10), each against the ceiling or PessimisticRowLock of the same run.</summary>
+    static void SingleWriterTargets(ProviderRun run, StringBuilder md)
+    {
+        const string writer = nameof(Shared.Concurrency.StrategyName.SingleWriter);
+        if (Cell(run, writer, 2, 64) is not { } hot64 || Cell(run, Contention.Ceiling, 2, 64) is not { OpsPerSecond: > 0 } ceiling64) return;
+        string Verdict(bool met) => met ? "met" : "**not met**";
+        var times64 = hot64.OpsPerSecond / ceiling64.OpsPerSecond;
+        md.AppendLine(Invariant, $"- **{run.Provider}, SingleWriter at H = 2, W = 64**: {hot64.OpsPerSecond:F0} against the ceiling's {ceiling64.OpsPerSecond:F0} ops/s, " +
+                                 $"**{times64:F1} times** (target 5, aim 10): {Verdict(times64 >= 5)}; mean batch {hot64.MeanBatchSize:F1} units. " +
+                                 $"p99 {hot64.P99Ms:F1} ms against the ceiling's {ceiling64.P99Ms:F1} ms: {Verdict(hot64.P99Ms < ceiling64.P99Ms)}.");
+        if (Cell(run, writer, 2, 16) is { } hot16 && Cell(run, Contention.Ceiling, 2, 16) is { OpsPerSecond: > 0 } ceiling16)
+        {
+            var times16 = hot16.OpsPerSecond / ceiling16.OpsPerSecond;
+            md.AppendLine(Invariant, $"  At H = 2, W = 16: {hot16.OpsPerSecond:F0} against {ceiling16.OpsPerSecond:F0}, **{times16:F1} times** (target 3): {Verdict(times16 >= 3)}.");
+        }
+        if (Cell(run, writer, 10_000, 16) is { } cold && Cell(run, nameof(Shared.Concurrency.StrategyName.PessimisticRowLock), 10_000, 16) is { } locked)
+            md.AppendLine(Invariant, $"  At H = 10000, W = 16: {cold.OpsPerSecond:F0} against PessimisticRowLock's {locked.OpsPerSecond:F0} ops/s (target: not below): {Verdict(cold.OpsPerSecond >= locked.OpsPerSecond)}.");
+        var refused = run.Cells.Where(c => c.Strategy == writer).Sum(c => c.GaveUp);
+        md.AppendLine(Invariant, $"  409s over all its cells: {refused} (target 0): {Verdict(refused == 0)}.");
     }
 
     static IEnumerable<string> Strategies(ProviderRun run) => run.Cells.Select(c => c.Strategy).Distinct().Where(s => s != Contention.Ceiling);

@@ -21,7 +21,7 @@ public class TransferCost
     bool _forth;
 
     [Params(nameof(StrategyName.PessimisticRowLock), nameof(StrategyName.OptimisticCas), nameof(StrategyName.HybridMvcc),
-        nameof(StrategyName.GapLock), nameof(StrategyName.SerializableRetry))]
+        nameof(StrategyName.GapLock), nameof(StrategyName.SerializableRetry), nameof(StrategyName.SingleWriter))]
     public string Strategy { get; set; } = "";
 
     [GlobalSetup]

@@ -26,8 +26,9 @@ public static class Mediation
             foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType))
             {
                 var definition = contract.GetGenericTypeDefinition();
-                if (definition == typeof(IRequestHandler<,>) || definition == typeof(IValidator<>))
-                    services.AddTransient(contract, type);
+                // Validators build their rules in the constructor and keep no state: one each, not one per request.
+                if (definition == typeof(IValidator<>)) services.AddSingleton(contract, type);
+                else if (definition == typeof(IRequestHandler<,>)) services.AddTransient(contract, type);
             }
         return services;
     }

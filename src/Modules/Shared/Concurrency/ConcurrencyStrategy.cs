@@ -95,7 +95,9 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
     {
         if (command.IdempotencyKey is not { } key) return await write();
         var hash = IdempotencyRecord.Fingerprint(command);
-        var stored = await FindIdempotencyRecordAsync(key, ct);
+        // A key this transaction added but has not saved yet (an earlier unit of a batch) is seen too.
+        var stored = db.IdempotencyRecords.Local.FirstOrDefault(r => r.Key == key)
+                     ?? await OwnReadAsync(() => FindIdempotencyRecordAsync(key, ct));
         if (stored is not null)
             return stored.RequestHash == hash ? stored.OperationId : throw new IdempotencyKeyReusedException(key);
 
@@ -103,6 +105,9 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
         db.IdempotencyRecords.Add(new IdempotencyRecord { Key = key, RequestHash = hash, OperationId = operationId });
         return operationId;
     }
+
+    /// <summary>A read the strategy makes on the unit's behalf and whose freshness it vouches for.</summary>
+    protected virtual Task<T> OwnReadAsync<T>(Func<Task<T>> read) => read();
 
     /// <summary>
     /// How <see cref="OnceAsync"/> reads a stored key: a plain read, unless the strategy runs at InnoDB's REPEATABLE

@@ -30,7 +30,7 @@ public static class ModuleDatabase
     {
         var connectionString = ConnectionString(configuration);
         services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database");
-        return services.AddDbContext<TDb>(o => o.UseModuleDatabase(connectionString, module));
+        return services.AddDbContext<TDb>(o => o.UseModuleDatabase(connectionString, module).AddInterceptors(CommandWatch.Instance));
     }
 }
 

@@ -38,15 +38,19 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
     async Task<CashResponse> PostAsync<TCommand>(TCommand command, decimal signedAmount, OperationKind operation, CancellationToken ct)
         where TCommand : ICashCommand
     {
+        LedgerEntry? written = null;
         var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.AccountId], token);
             var account = accounts.SingleOrDefault() ?? throw new NotFoundException("Account", command.AccountId);
             var entry = account.Post(signedAmount, Guid.CreateVersion7(), operation);
             session.Db.Entries.Add(entry);
+            written = entry;
             return entry.OperationId;
         }, token), ct);
 
+        // The committed run wrote this entry; a replayed key's entry is read back.
+        if (written?.OperationId == operationId) return new CashResponse(written.OperationId, written.AccountId, written.Amount, written.BalanceAfter);
         return await db.Entries.AsNoTracking().Where(e => e.OperationId == operationId)
             .Select(e => new CashResponse(e.OperationId, e.AccountId, e.Amount, e.BalanceAfter))
             .SingleAsync(ct);

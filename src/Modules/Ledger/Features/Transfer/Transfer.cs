@@ -23,6 +23,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
 {
     public async Task<TransferResponse> Handle(Transfer command, CancellationToken ct)
     {
+        Domain.Transfer? written = null;
         var transferId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.FromAccountId, command.ToAccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.FromAccountId, command.ToAccountId], token);
@@ -35,9 +36,12 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
             session.Db.Transfers.Add(transfer);
             session.Db.Entries.Add(from.Post(-command.Amount, transfer.Id, OperationKind.Transfer));
             session.Db.Entries.Add(to.Post(command.Amount, transfer.Id, OperationKind.Transfer));
+            written = transfer;
             return transfer.Id;
         }, token), ct);
 
+        // The committed run wrote this transfer (saving filled in its CreatedAt); a replayed key's transfer is read back.
+        if (written?.Id == transferId) return new TransferResponse(written.Id, written.FromAccountId, written.ToAccountId, written.Amount, written.CreatedAt);
         return await db.Transfers.AsNoTracking().Where(t => t.Id == transferId)
             .Select(t => new TransferResponse(t.Id, t.FromAccountId, t.ToAccountId, t.Amount, t.CreatedAt))
             .SingleAsync(ct);

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Monolith.Shared.Errors;
@@ -160,6 +161,10 @@ internal abstract class QueuedUnit(WriteKeys keys)
     int _state;
 
     public WriteKeys Keys { get; } = keys;
+
+    /// <summary>The unit's code, the same for every unit a handler sends: what the writer learns about (does it read the database?).</summary>
+    public abstract System.Reflection.MethodInfo Code { get; }
+
     public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
 
     public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
@@ -187,6 +192,8 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
 
     public Task<TResult> Outcome => _outcome.Task;
 
+    public override System.Reflection.MethodInfo Code => work.Method;
+
     public void Abandon(CancellationToken ct)
     {
         if (TryAbandon()) _outcome.TrySetCanceled(ct);
@@ -200,7 +207,12 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
 
     public override async Task RunAloneAsync<TDb>(BatchSession<TDb> session)
     {
-        try { _outcome.TrySetResult(await session.ExecuteAsync(Keys, (UnitOfWork<TDb, TResult>)work, CancellationToken.None)); }
+        try
+        {
+            var result = await session.ExecuteAsync(Keys, (UnitOfWork<TDb, TResult>)work, CancellationToken.None);
+            session.CommittedAlone();
+            _outcome.TrySetResult(result);
+        }
         catch (Exception e) { _outcome.TrySetException(e); }
     }
 
@@ -217,16 +229,28 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
 
 /// <summary>
 /// The writer's side of the units: an <see cref="IWriteSession{TDb}"/> over the writer's own DbContext whose
-/// transaction spans a batch. Rows loaded for write are locked (FOR UPDATE) once per batch and stay tracked, so the
-/// next unit sees the previous one's changes; every unit's changes are saved when it ends, so its plain queries see
-/// them too. A unit refused by a rule is undone in memory alone: it has saved nothing.
+/// transaction spans a batch. Rows loaded for write are locked (FOR UPDATE) once per batch and stay tracked, so each
+/// unit sees the previous ones' changes. Changes are saved once, at the end of the batch, unless a unit reads the
+/// database while earlier units' changes are unsaved: that unit is undone, the changes are saved and it runs again
+/// (units may run more than once), and from then on units of its kind get the batch saved before they run. A unit
+/// refused by a rule is undone in memory alone.
 /// </summary>
-internal sealed class BatchSession<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime), IRowLocks
-    where TDb : ModuleDbContext
+internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks where TDb : ModuleDbContext
 {
     readonly HashSet<(Type, Guid)> _locked = [];
     readonly Dictionary<(Type, Guid), IVersioned> _held = [];
+    /// <summary>Each held row's values as the last unit that ended left them: what a refused unit returns it to.</summary>
+    readonly Dictionary<IVersioned, PropertyValues> _settled = new(ReferenceEqualityComparer.Instance);
+    readonly List<object> _trackedByUnit = [];
+    /// <summary>Units (by their code) seen reading the database; the batch is saved before each of them runs.</summary>
+    readonly HashSet<System.Reflection.MethodInfo> _readers = [];
+    bool _unsaved, _inUnit, _ownRead, _readBehindUnsaved;
     string? _lastMarker;
+
+    public BatchSession(TDb db, StrategyRuntime runtime) : base(db, runtime)
+    {
+        db.ChangeTracker.Tracked += (_, e) => { if (_inUnit) _trackedByUnit.Add(e.Entry.Entity); };
+    }
 
     public override string Name => nameof(StrategyName.SingleWriter);
 
@@ -250,6 +274,10 @@ internal sealed class BatchSession<TDb>(TDb db, StrategyRuntime runtime) : Concu
                     Db.Module, units.Count, Conflicts.Reason(e), e.Message);
                 if (committing && await CommittedAsync(marker, units)) return;
             }
+            finally
+            {
+                EndBatch();
+            }
         }
         // A lone unit, or a failed batch's units: each in its own transaction, with the re-runs of every strategy.
         foreach (var unit in units) await unit.RunAloneAsync(this);
@@ -258,34 +286,121 @@ internal sealed class BatchSession<TDb>(TDb db, StrategyRuntime runtime) : Concu
     async Task RunTogetherAsync(IReadOnlyList<QueuedUnit> units, string marker, Action committing)
     {
         StartBatch();
+        // Changes are detected per unit, on the rows the unit could have changed, not on the whole tracker each time.
+        Db.ChangeTracker.AutoDetectChangesEnabled = false;
+        Db.BeforeCommand = () => _readBehindUnsaved |= _unsaved && _inUnit && !_ownRead;
         await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
         await LockDeclaredAsync(units.Select(u => u.Keys), CancellationToken.None);
         foreach (var unit in units)
         {
-            ForgetClaims();
-            Runtime.Metrics.Attempted(Name, Db.Module);
-            try
-            {
-                await unit.RunInBatchAsync(this, CancellationToken.None);
-                BumpVersions();
-            }
-            catch (Exception e) when (!IsDatabaseFailure(e))
-            {
-                UndoUnit();
-                unit.Refuse(e);
-                continue;
-            }
-            var inserted = Inserted();
-            await Db.SaveChangesAsync(CancellationToken.None);
-            foreach (var row in inserted) Hold(row);
-            ForgetAllButHeldRows();
+            if (_unsaved && _readers.Contains(unit.Code)) await SaveAsync();
+            if (await RunUnitAsync(unit)) continue;
+            // It read behind unsaved changes: what it decided may rest on stale rows. Undo, save, run it again.
+            _readers.Add(unit.Code);
+            await SaveAsync();
+            await RunUnitAsync(unit);
         }
+        if (_unsaved) await SaveAsync();
         await SwapMarkerAsync(marker);
         committing();
         await tx.CommitAsync(CancellationToken.None);
         _lastMarker = marker;
         Runtime.Metrics.BatchCommitted(Name, Db.Module, units.Count);
     }
+
+    /// <summary>One unit inside the batch; false if it read the database behind unsaved changes and was undone.</summary>
+    async Task<bool> RunUnitAsync(QueuedUnit unit)
+    {
+        ForgetClaims();
+        _trackedByUnit.Clear();
+        _readBehindUnsaved = false;
+        Runtime.Metrics.Attempted(Name, Db.Module);
+        _inUnit = true;
+        try
+        {
+            await unit.RunInBatchAsync(this, CancellationToken.None);
+            _inUnit = false;
+            if (_readBehindUnsaved) { UndoUnit(); return false; }
+            SettleUnit();
+            _unsaved = true;
+        }
+        catch (Exception e) when (!IsDatabaseFailure(e))
+        {
+            _inUnit = false;
+            UndoUnit();
+            if (_readBehindUnsaved) return false;
+            unit.Refuse(e);
+        }
+        finally
+        {
+            _inUnit = false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Ends a unit that succeeded: each held row it changed must be one it claimed, and goes up one version; the rows
+    /// it inserted are held from now on.
+    /// </summary>
+    void SettleUnit()
+    {
+        var changed = _held.Values.Select(Db.Entry).Where(entry =>
+        {
+            entry.DetectChanges();
+            var settled = _settled[(IVersioned)entry.Entity];
+            return entry.Properties.Any(p => !Equals(p.CurrentValue, settled[p.Metadata]));
+        }).ToList();
+        foreach (var entry in changed) EnsureClaimed(entry);
+        foreach (var entry in changed)
+        {
+            var row = (IVersioned)entry.Entity;
+            entry.Property(nameof(IVersioned.Version)).CurrentValue = (long)_settled[row][nameof(IVersioned.Version)]! + 1;
+            _settled[row] = entry.CurrentValues.Clone();
+        }
+        foreach (var entity in _trackedByUnit)
+        {
+            var entry = Db.Entry(entity);
+            entry.DetectChanges();
+            if (entry is { State: EntityState.Added, Entity: IVersioned inserted }) Hold(inserted);
+        }
+    }
+
+    /// <summary>Undoes a refused unit in memory: what it added or read goes, the held rows return to where the last unit left them.</summary>
+    void UndoUnit()
+    {
+        foreach (var entity in _trackedByUnit)
+            if (entity is not IVersioned row || !_held.ContainsKey((row.GetType(), row.Id)) || Db.Entry(entity).State == EntityState.Added)
+                Db.Entry(entity).State = EntityState.Detached;
+        foreach (var row in _held.Values)
+            if (Db.Entry(row).State != EntityState.Detached) Db.Entry(row).CurrentValues.SetValues(_settled[row]);
+        foreach (var (key, row) in _held.Where(h => Db.Entry(h.Value).State == EntityState.Detached).ToList())
+        {
+            _held.Remove(key);
+            _locked.Remove(key);
+            _settled.Remove(row);
+        }
+    }
+
+    /// <summary>Saves every unit's changes so far; what is not held leaves the tracker, so later reads come fresh from the database.</summary>
+    async Task SaveAsync()
+    {
+        _ownRead = true;
+        try
+        {
+            Db.ChangeTracker.DetectChanges();
+            await Db.SaveChangesAsync(CancellationToken.None);
+        }
+        finally
+        {
+            _ownRead = false;
+        }
+        foreach (var entry in Db.ChangeTracker.Entries().ToList())
+            if (entry.Entity is not IVersioned row || !_held.ContainsKey((row.GetType(), row.Id)))
+                entry.State = EntityState.Detached;
+        _unsaved = false;
+    }
+
+    internal void CommittedAlone() => Runtime.Metrics.BatchCommitted(Name, Db.Module, 1);
 
     static void Answer(IReadOnlyList<QueuedUnit> units)
     {
@@ -309,8 +424,16 @@ internal sealed class BatchSession<TDb>(TDb db, StrategyRuntime runtime) : Concu
 
     public async Task LockAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) where TRow : class, IVersioned
     {
-        foreach (var row in await QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct)) Hold(row);
+        var rows = await OwnReadAsync(() => QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct));
+        foreach (var row in rows) Hold(row);
         foreach (var id in ids) _locked.Add((typeof(TRow), id));
+    }
+
+    protected override async Task<T> OwnReadAsync<T>(Func<Task<T>> read)
+    {
+        _ownRead = true;
+        try { return await read(); }
+        finally { _ownRead = false; }
     }
 
     /// <summary>Every declared row of the batch in one pass per row type, types in name order and keys ascending: the global lock order.</summary>
@@ -325,42 +448,23 @@ internal sealed class BatchSession<TDb>(TDb db, StrategyRuntime runtime) : Concu
         Db.ChangeTracker.Clear();
         _locked.Clear();
         _held.Clear();
+        _settled.Clear();
+        _unsaved = false;
+    }
+
+    void EndBatch()
+    {
+        Db.BeforeCommand = null;
+        Db.ChangeTracker.AutoDetectChangesEnabled = true;
+        Db.ChangeTracker.Clear();
+        _inUnit = _ownRead = _readBehindUnsaved = _unsaved = false;
     }
 
     void Hold(IVersioned row)
     {
         _held[(row.GetType(), row.Id)] = row;
         _locked.Add((row.GetType(), row.Id));
-    }
-
-    /// <summary>Rows the unit adds that later units may load for write: a row this transaction inserted is locked by it.</summary>
-    List<IVersioned> Inserted() =>
-        Db.ChangeTracker.Entries().Where(e => e is { State: EntityState.Added, Entity: IVersioned }).Select(e => (IVersioned)e.Entity).ToList();
-
-    /// <summary>Keeps the tracker to the held rows, so every save looks at few entries and plain queries read fresh.</summary>
-    void ForgetAllButHeldRows()
-    {
-        foreach (var entry in Db.ChangeTracker.Entries().ToList())
-            if (entry.Entity is not IVersioned row || !_held.ContainsKey((row.GetType(), row.Id)))
-                entry.State = EntityState.Detached;
-    }
-
-    /// <summary>
-    /// Undoes a refused unit in memory: what it added goes, what it changed returns to the last saved values. Every
-    /// earlier unit was saved, so the tracker's original values are the database's, inside this transaction.
-    /// </summary>
-    void UndoUnit()
-    {
-        foreach (var entry in Db.ChangeTracker.Entries().ToList())
-        {
-            if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
-            else if (entry.State is EntityState.Modified or EntityState.Deleted)
-            {
-                entry.CurrentValues.SetValues(entry.OriginalValues);
-                entry.State = EntityState.Unchanged;
-            }
-        }
-        ForgetAllButHeldRows();
+        _settled[row] = Db.Entry(row).CurrentValues.Clone();
     }
 
     /// <summary>A failure of the database or the connection, which fails the whole batch; anything else is the unit's own.</summary>

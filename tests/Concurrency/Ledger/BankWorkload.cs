@@ -6,6 +6,7 @@ using Monolith.Ledger.Features;
 using Monolith.Ledger.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
+using Monolith.Tests.Concurrency.Fixtures;
 
 namespace Monolith.Tests.Concurrency.Ledger;
 
@@ -100,8 +101,7 @@ internal sealed class BankWorkload(IServiceProvider services)
                 if (key is not null)
                 {
                     replays++;
-                    var replayed = await send();
-                    if (replayed != operation) _violations.Enqueue($"replay of key {key} answered operation {replayed}, the original was {operation}");
+                    if (await Replays.ViolationAsync(key, operation, send, id => id) is { } wrong) _violations.Enqueue(wrong);
                 }
             }
             catch (BusinessRuleException) { insufficient++; }

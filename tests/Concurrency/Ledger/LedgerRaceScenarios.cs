@@ -31,6 +31,9 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
 
     protected abstract string Strategy { get; }
     protected virtual bool IsUnsafeBaseline => false;
+
+    /// <summary>Strategies that queue for their rows instead of giving up: every unit no rule refused commits, no 409.</summary>
+    protected virtual bool NeverGivesUp => false;
     protected ServiceProvider Services { get; }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -57,7 +60,22 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         {
             Assert.Empty(result.Violations);
             Assert.True(result.Committed > result.Operations / 4, $"only {result.Committed} of {result.Operations} committed");
+            if (NeverGivesUp) Assert.Equal(0, result.GaveUp);
         }
+    }
+
+    [Fact]
+    public async Task An_overdraft_is_refused_by_the_rule_not_by_the_database()
+    {
+        // The CHECK constraint would refuse it too, as 422 "Constraint violated" with the database's text: the rule must come first.
+        var account = await OpenFundedAsync(10m);
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var refusal = await Assert.ThrowsAsync<BusinessRuleException>(() => scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Withdraw(account, 10.01m)));
+            Assert.Equal("Insufficient funds", refusal.Title);
+            Assert.Contains("overdraft limit", refusal.Message);
+        }
+        Assert.Equal(10m, await BalanceAsync(account));
     }
 
     [Fact]
@@ -261,6 +279,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
 
 public sealed class PessimisticRowLockRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
+    protected override bool NeverGivesUp => true;
     protected override string Strategy => nameof(StrategyName.PessimisticRowLock);
 }
 
@@ -286,6 +305,7 @@ public sealed class SerializableRetryRaces(TestDatabase database, ITestOutputHel
 
 public sealed class SingleWriterRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
+    protected override bool NeverGivesUp => true;
     protected override string Strategy => nameof(StrategyName.SingleWriter);
 }
 

@@ -9,6 +9,8 @@ using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
 using Monolith.Tests.Concurrency.Ledger;
 
+using Monolith.Tests.Concurrency.Fixtures;
+
 namespace Monolith.Tests.Concurrency.Portfolio;
 
 public sealed record PortfolioWorkloadOptions(int Workers = 32, int OperationsPerWorker = 40, int ReplayEvery = 10, int BackdateEvery = 4)
@@ -110,9 +112,8 @@ internal sealed class PortfolioWorkload(IServiceProvider services)
                 if (!_acknowledged.TryAdd(recorded.TransactionId, true)) _violations.Enqueue($"transaction {recorded.TransactionId} acknowledged twice");
                 if (key is null) continue;
                 replays++;
-                var replayed = await mediator.Send(command);
-                if (replayed.TransactionId != recorded.TransactionId)
-                    _violations.Enqueue($"replay of key {key} answered transaction {replayed.TransactionId}, the original was {recorded.TransactionId}");
+                if (await Replays.ViolationAsync(key, recorded.TransactionId, () => mediator.Send(command), r => r.TransactionId) is { } wrong)
+                    _violations.Enqueue(wrong);
             }
             catch (BusinessRuleException e) when (e.Title == "Oversell") { oversold++; }
             catch (ContentionException) { gaveUp++; }

@@ -197,6 +197,45 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Over_HTTP_32_clients_on_one_portfolio_token_get_no_409_and_the_position_recomputes_exactly()
+    {
+        // What a user tried under the other strategies: 800 requests from 32 clients on one token, backdated at random.
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
+            .UseSetting("Concurrency:Strategy", Strategy));
+        using var setup = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await setup.PutAsJsonAsync("/api/portfolio/tokens/ETH", new { quoteCurrency = "USD" })).StatusCode);
+        var opened = await setup.PostAsJsonAsync("/api/portfolio/portfolios", new { owner = "many-clients" });
+        var portfolio = (await opened.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetGuid();
+
+        var statuses = new ConcurrentBag<HttpStatusCode>();
+        await Task.WhenAll(Enumerable.Range(0, 32).Select(async c =>
+        {
+            using var client = factory.CreateClient();
+            var random = new Random(c);
+            for (var i = 0; i < 25; i++)
+            {
+                var trade = Portfolio.RandomTrade.Next(random);
+                var body = new
+                {
+                    symbol = "ETH", side = trade.Side.ToString().ToLowerInvariant(), quantity = trade.Quantity, unitPrice = trade.UnitPrice,
+                    localUnitPrice = trade.LocalUnitPrice, executedAt = new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(600)),
+                };
+                statuses.Add((await client.PostAsJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions", body)).StatusCode);
+            }
+        }));
+
+        var counts = statuses.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine(string.Join(", ", counts.Select(c => $"{(int)c.Key}: {c.Value}")));
+        Assert.Equal(800, statuses.Count);
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Created, HttpStatusCode.UnprocessableEntity }));
+        Assert.True(counts.GetValueOrDefault(HttpStatusCode.Created) > 400, $"only {counts.GetValueOrDefault(HttpStatusCode.Created)} of 800 created");
+        await using var scope = factory.Services.CreateAsyncScope();
+        Assert.Empty(await Portfolio.PortfolioInvariants.CheckPositionAsync(
+            scope.ServiceProvider.GetRequiredService<Monolith.Portfolio.Persistence.PortfolioDbContext>(), Monolith.Portfolio.Domain.Position.IdFor(portfolio, "ETH")));
+    }
+
+    [Fact]
     public async Task A_caller_that_gives_up_before_its_unit_runs_is_skipped()
     {
         await using var services = database.Services(Strategy);

@@ -8,6 +8,8 @@ using Monolith.Trading.Domain;
 using Monolith.Trading.Features;
 using Monolith.Trading.Persistence;
 
+using Monolith.Tests.Concurrency.Fixtures;
+
 namespace Monolith.Tests.Concurrency.Trading;
 
 public sealed record TradingWorkloadOptions(int Workers = 32, int OperationsPerWorker = 30, int ReplayEvery = 10)
@@ -92,8 +94,8 @@ internal sealed class TradingWorkload(IServiceProvider services)
                     placed++;
                     wrote = true;
                     lock (_gate) _orders.Add(placedOrder.Id);
-                    if (key is not null && (await mediator.Send(command)).Id != placedOrder.Id)
-                        _violations.Enqueue($"replay of key {key} answered another order than {placedOrder.Id}");
+                    if (key is not null && await Replays.ViolationAsync(key, placedOrder.Id, () => mediator.Send(command), o => o.Id) is { } wrong)
+                        _violations.Enqueue(wrong);
                 }
                 else if (roll < 70)
                 {

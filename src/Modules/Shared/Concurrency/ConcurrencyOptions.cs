@@ -49,7 +49,7 @@ public sealed class SingleWriterOptions
     /// Writers per module, each with its own queue and connection. A unit goes to the partition of its smallest
     /// declared key, so units over the same rows meet in one queue; units over other rows commit in parallel.
     /// </summary>
-    public int Partitions { get; set; } = 4;
+    public int Partitions { get; set; } = 8;
 
     /// <summary>Most units committed in one transaction. A writer never waits for a batch to fill.</summary>
     public int MaxBatchSize { get; set; } = 256;

@@ -81,8 +81,11 @@ public static class DatabaseProvider
     public static PropertyBuilder<decimal> HasMoneyType(this PropertyBuilder<decimal> property) =>
         property.HasPrecision(Money.Precision, Money.Scale);
 
-    /// <summary>Bounds how long one statement waits for a lock; a timeout is retryable.</summary>
-    public static Task SetLockTimeoutAsync(DbContext db, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Bounds how long one statement waits for a lock; a timeout is retryable. For the current transaction, or with
+    /// <paramref name="forTheSession"/> for every transaction on the connection (a writer that keeps its connection).
+    /// </summary>
+    public static Task SetLockTimeoutAsync(DbContext db, TimeSpan timeout, CancellationToken ct, bool forTheSession = false)
     {
 #if MYSQL
         // InnoDB takes whole seconds; 1205 rolls back only the statement, so the strategy rolls back the transaction.
@@ -90,7 +93,7 @@ public static class DatabaseProvider
         return db.Database.ExecuteSqlRawAsync(sql, ct);
 #else
         // SET takes no parameters; the value is an integer we computed.
-        var sql = $"SET LOCAL lock_timeout = '{Math.Max(1, (int)timeout.TotalMilliseconds)}ms'";
+        var sql = $"SET {(forTheSession ? "" : "LOCAL ")}lock_timeout = '{Math.Max(1, (int)timeout.TotalMilliseconds)}ms'";
         return db.Database.ExecuteSqlRawAsync(sql, ct);
 #endif
     }

@@ -270,6 +270,7 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
             catch (Exception e)
             {
                 Runtime.Metrics.BatchFailed(Name, Db.Module, units.Count);
+                await CloseConnectionAsync();
                 Runtime.Logger.LogWarning("SingleWriter {Module}: a batch of {Count} failed ({Reason}: {Message}); its units run one by one",
                     Db.Module, units.Count, Conflicts.Reason(e), e.Message);
                 if (committing && await CommittedAsync(marker, units)) return;
@@ -289,7 +290,8 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
         // Changes are detected per unit, on the rows the unit could have changed, not on the whole tracker each time.
         Db.ChangeTracker.AutoDetectChangesEnabled = false;
         Db.BeforeCommand = () => _readBehindUnsaved |= _unsaved && _inUnit && !_ownRead;
-        await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, CancellationToken.None);
+        await OpenConnectionAsync();
+        await using var tx = await Db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted);
         await LockDeclaredAsync(units.Select(u => u.Keys), CancellationToken.None);
         foreach (var unit in units)
         {
@@ -300,8 +302,8 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
             await SaveAsync();
             await RunUnitAsync(unit);
         }
-        if (_unsaved) await SaveAsync();
-        await SwapMarkerAsync(marker);
+        MarkBatch(marker);
+        await SaveAsync();
         committing();
         await tx.CommitAsync(CancellationToken.None);
         _lastMarker = marker;
@@ -476,18 +478,32 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
     }
 
     /// <summary>
-    /// Each batch writes a marker row (in the module's idempotency table, under a key no client can send: it has
-    /// spaces) and removes the previous batch's. If the commit fails in flight, the marker tells whether it landed.
+    /// Each batch saves a marker row with its units' rows (in the module's idempotency table, under a key no client can
+    /// send: it has spaces) and deletes the previous batch's. If the commit fails in flight, the marker tells whether it landed.
     /// </summary>
-    Task SwapMarkerAsync(string marker)
+    void MarkBatch(string marker)
     {
-        var entity = Db.Model.FindEntityType(typeof(IdempotencyRecord))!;
-        var (table, key) = (Table(entity), Column(entity, nameof(IdempotencyRecord.Key)));
-        var sql = $"INSERT INTO {table} ({key}, {Column(entity, nameof(IdempotencyRecord.RequestHash))}, {Column(entity, nameof(IdempotencyRecord.OperationId))}) " +
-                  $"VALUES ({{0}}, {{1}}, {{2}})";
-        if (_lastMarker is not null) sql += $"; DELETE FROM {table} WHERE {key} = {{3}}";
-        object[] args = _lastMarker is null ? [marker, new string('0', 64), Guid.Empty] : [marker, new string('0', 64), Guid.Empty, _lastMarker];
-        return Db.Database.ExecuteSqlRawAsync(sql, args);
+        static IdempotencyRecord Marker(string key) => new() { Key = key, RequestHash = new string('0', 64), OperationId = Guid.Empty };
+        Db.IdempotencyRecords.Add(Marker(marker));
+        if (_lastMarker is not null) Db.Entry(Marker(_lastMarker)).State = EntityState.Deleted;
+    }
+
+    /// <summary>
+    /// The writer keeps its connection between batches: no pool hand-over per batch, and the lock timeout is set once
+    /// for the session instead of in every transaction.
+    /// </summary>
+    async Task OpenConnectionAsync()
+    {
+        if (Db.Database.GetDbConnection().State == ConnectionState.Open) return;
+        await Db.Database.OpenConnectionAsync();
+        await DatabaseProvider.SetLockTimeoutAsync(Db, Runtime.Options.LockTimeout, CancellationToken.None, forTheSession: true);
+    }
+
+    /// <summary>After a failed batch the connection may be broken; the next batch opens a fresh one.</summary>
+    async Task CloseConnectionAsync()
+    {
+        try { await Db.Database.CloseConnectionAsync(); }
+        catch (Exception e) when (IsDatabaseFailure(e)) { Runtime.Logger.LogDebug("SingleWriter {Module}: closing a failed connection: {Message}", Db.Module, e.Message); }
     }
 
     /// <summary>After a commit failed in flight: whether it landed. If it did, the units are answered; if that cannot be known, they fail as unavailable.</summary>

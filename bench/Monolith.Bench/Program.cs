@@ -40,6 +40,7 @@ switch (mode)
         foreach (var workers in grid.Workers)
         foreach (var strategy in strategies.Prepend(Contention.Ceiling))
         {
+            await database.SettleAsync();
             var cell = await contention.RunCellAsync(strategy, strategy == Contention.Ceiling ? null : stacks[strategy], hot, workers, grid);
             cells.Add(cell);
             Console.WriteLine($"{DatabaseProvider.Current,-10} H={hot,-5} W={workers,-3} {strategy,-20} {cell.OpsPerSecond,8:F0} ops/s  p99 {cell.P99Ms,7:F1} ms  " +

@@ -133,7 +133,8 @@ internal static class Report
         plot.YLabel(label);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(run.Cells.Select(c => (double)c.Workers).Distinct().Order()
             .Select(w => new Tick(w, w.ToString(Invariant))).ToArray());
-        plot.ShowLegend(Alignment.UpperLeft);
-        plot.SavePng(path, 720, 420);
+        // Outside the data area: seven lines leave no corner of the plot free.
+        plot.ShowLegend(Edge.Right);
+        plot.SavePng(path, 900, 420);
     }
 }

@@ -321,14 +321,12 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
         try
         {
             await unit.RunInBatchAsync(this, CancellationToken.None);
-            _inUnit = false;
             if (_readBehindUnsaved) { UndoUnit(); return false; }
             SettleUnit();
             _unsaved = true;
         }
         catch (Exception e) when (!IsDatabaseFailure(e))
         {
-            _inUnit = false;
             UndoUnit();
             if (_readBehindUnsaved) return false;
             unit.Refuse(e);

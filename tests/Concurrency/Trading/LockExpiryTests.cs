@@ -7,6 +7,10 @@ using Monolith.Tests.Concurrency.Fixtures;
 using Monolith.Trading.Domain;
 using Monolith.Trading.Features;
 using Monolith.Trading.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -53,6 +57,137 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
         Assert.Equal(850m, balance); // both reservations count
     }
 
+    [Fact]
+    public async Task A_holder_that_read_before_a_late_write_is_refused_by_its_version_though_its_token_is_newer()
+    {
+        // The late writer B pauses after reading (token t1) until its lock is gone; A then locks, reads and draws
+        // t2 > t1, and pauses; B wakes and commits, stamping t1. A's token is still the newest, so only the version
+        // it read can tell that its read is stale.
+        await using var services = database.Services(nameof(StrategyName.RedisLock));
+        var redis = services.GetRequiredService<IConnectionMultiplexer>();
+        var account = await OpenAsync(services);
+        using var conflicts = new ConflictReasons(services.GetRequiredService<ConcurrencyMetrics>());
+
+        var late = new PausedReservation(services, account, 50m);
+        var stale = new PausedReservation(services, account, 100m);
+        try
+        {
+            await late.ReadAsync();
+            await ExpireAsync(redis, $"monolith:lock:trading:*{account:N}");
+            await stale.ReadAsync();
+            await late.WriteAsync();
+            await stale.WriteAsync();
+        }
+        finally
+        {
+            late.Release();
+            stale.Release();
+        }
+
+        output.WriteLine($"RedisLock, stale reader with the newest token: conflicts: {string.Join(", ", conflicts.Reasons)}");
+        Assert.Equal(["version"], conflicts.Reasons);
+        Assert.Equal(850m, await BalanceAsync(services, account)); // without the version condition: 900, the late 50 lost
+    }
+
+    [Fact]
+    public async Task A_holder_whose_token_is_stale_but_whose_version_is_current_is_fenced_out()
+    {
+        // No write through this strategy can leave such a row (each write also bumps the version), so the row is
+        // stamped by hand, as a writer that fences without versioning would stamp it (another service sharing the row,
+        // a repair script). It is the only interleaving where the fencing token alone must refuse the write.
+        await using var services = database.Services(nameof(StrategyName.RedisLock));
+        var redis = services.GetRequiredService<IConnectionMultiplexer>();
+        var account = await OpenAsync(services);
+        using var conflicts = new ConflictReasons(services.GetRequiredService<ConcurrencyMetrics>());
+        var versionBefore = await VersionAsync(services, account);
+
+        var holder = new PausedReservation(services, account, 100m);
+        try
+        {
+            await holder.ReadAsync();
+            var fenceKey = Assert.Single(redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"monolith:fence:trading:*{account:N}"));
+            var holdersToken = (long)await redis.GetDatabase().StringGetAsync(fenceKey);
+            await StampFenceAsync(services, account, holdersToken + 1);
+            await holder.WriteAsync();
+        }
+        finally
+        {
+            holder.Release();
+        }
+
+        output.WriteLine($"RedisLock, stale token with the current version: conflicts: {string.Join(", ", conflicts.Reasons)}");
+        Assert.Equal(["fenced"], conflicts.Reasons);
+        Assert.Equal(versionBefore + 1, await VersionAsync(services, account)); // one write, after the re-run
+        Assert.Equal(900m, await BalanceAsync(services, account));
+    }
+
+    /// <summary>A reservation through the module's strategy whose first run pauses after its reads until told to write.</summary>
+    sealed class PausedReservation
+    {
+        readonly TaskCompletionSource _read = new(), _go = new();
+        readonly Task _run;
+
+        public PausedReservation(IServiceProvider services, Guid account, decimal cost) => _run = Task.Run(async () =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            var paused = false;
+            await scope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<TradingDbContext>>().ExecuteAsync(async (session, ct) =>
+            {
+                var row = (await session.LoadForWriteAsync<TradingAccount>([account], ct)).Single();
+                if (!paused) { paused = true; _read.SetResult(); await _go.Task; }
+                row.Reserve(cost, $"reserve {cost}", DateTimeOffset.UtcNow);
+                return true;
+            }, CancellationToken.None);
+        });
+
+        public async Task ReadAsync()
+        {
+            await Task.WhenAny(_read.Task, _run);
+            if (_run.IsFaulted) await _run;
+        }
+
+        public Task WriteAsync()
+        {
+            _go.TrySetResult();
+            return _run;
+        }
+
+        public void Release() => _go.TrySetResult();
+    }
+
+    static async Task StampFenceAsync(IServiceProvider services, Guid account, long token)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TradingDbContext>();
+        var (table, fence, key) = Columns(db, nameof(TradingAccount.FenceToken));
+        Assert.Equal(1, await db.Database.ExecuteSqlRawAsync($"UPDATE {table} SET {fence} = {{0}} WHERE {key} = {{1}}", token, account));
+    }
+
+    static async Task<long> VersionAsync(IServiceProvider services, Guid account)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TradingDbContext>();
+        var (table, version, key) = Columns(db, nameof(TradingAccount.Version));
+        var value = db.GetService<ISqlGenerationHelper>().DelimitIdentifier("Value");
+        return await db.Database.SqlQueryRaw<long>($"SELECT {version} AS {value} FROM {table} WHERE {key} = {{0}}", account).SingleAsync();
+    }
+
+    static (string Table, string Column, string Key) Columns(TradingDbContext db, string property)
+    {
+        var entity = db.Model.FindEntityType(typeof(TradingAccount))!;
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        return (sql.DelimitIdentifier(table.Name, table.Schema),
+            sql.DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(table)!),
+            sql.DelimitIdentifier(entity.FindProperty(nameof(TradingAccount.Id))!.GetColumnName(table)!));
+    }
+
+    static async Task<decimal> BalanceAsync(IServiceProvider services, Guid account)
+    {
+        await using var check = services.CreateAsyncScope();
+        return (await check.ServiceProvider.GetRequiredService<IMediator>().Send(new GetTradingAccount(account))).CurrentBalance;
+    }
+
     /// <summary>
     /// The first unit reserves 100 and pauses after reading until its lock is gone from Redis; the second reserves 50
     /// and commits meanwhile; then the first goes on. Returns the balance after both.
@@ -89,8 +224,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             go.TrySetResult();
         }
         await first;
-        await using var check = services.CreateAsyncScope();
-        return (await check.ServiceProvider.GetRequiredService<IMediator>().Send(new GetTradingAccount(account))).CurrentBalance;
+        return await BalanceAsync(services, account);
     }
 
     /// <summary>

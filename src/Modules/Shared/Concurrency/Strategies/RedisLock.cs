@@ -74,20 +74,36 @@ public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks l
         return ($"{fence} < {token} AND {version} = {readVersion}", [$"{fence} = {token}"]);
     }
 
+    /// <summary>
+    /// Names the condition that refused the write, from the row as it is now: a newer fencing token than this write's
+    /// means the lock had expired and a newer holder wrote (fenced out); a version other than the one read means the row
+    /// changed after this unit read it (a stale reader, whatever its token). Each is checked on its own, so a refusal
+    /// is never blamed on the other condition.
+    /// </summary>
     async Task<Exception> RefusedAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, long readVersion)
     {
         var row = (IVersioned)entry.Entity;
-        var (table, key, _) = Names(entry.Metadata);
-        var fence = Column(entry.Metadata, nameof(IFenced.FenceToken));
-        // Only identifiers from the EF model are spliced in; the key is a parameter.
-        var sql = $"SELECT {fence} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
-        var stored = await Db.Database.SqlQueryRaw<long>(sql, row.Id).SingleAsync();
         var token = _tokens[row];
-        if (stored < token)
-            return new ConcurrencyConflictException($"{entry.Metadata.ClrType.Name} {row.Id} changed since version {readVersion} was read.");
-        Runtime.Logger.LogWarning("{Strategy}: a write to {Row} {Id} with fencing token {Token} was refused; the row holds {Stored} (the lock had expired)",
-            Name, entry.Metadata.ClrType.Name, row.Id, token, stored);
-        return new FencedOutException($"{entry.Metadata.ClrType.Name} {row.Id} holds fencing token {stored}; this write's token {token} is stale: its lock expired.");
+        var storedFence = await StoredAsync(entry, nameof(IFenced.FenceToken));
+        var storedVersion = await StoredAsync(entry, nameof(IVersioned.Version));
+        var name = $"{entry.Metadata.ClrType.Name} {row.Id}";
+        if (storedFence >= token)
+        {
+            Runtime.Logger.LogWarning("{Strategy}: a write to {Row} {Id} with fencing token {Token} was refused; the row holds {Stored} (the lock had expired)",
+                Name, entry.Metadata.ClrType.Name, row.Id, token, storedFence);
+            return new FencedOutException($"{name} holds fencing token {storedFence}; this write's token {token} is stale: its lock expired.");
+        }
+        return new ConcurrencyConflictException(storedVersion != readVersion
+            ? $"{name} is at version {storedVersion}; this unit read version {readVersion}: it changed after the read."
+            : $"{name} refused a write that neither its fencing token {storedFence} nor its version {storedVersion} explains (was it deleted?).");
+    }
+
+    async Task<long> StoredAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string property)
+    {
+        var (table, key, _) = Names(entry.Metadata);
+        // Only identifiers from the EF model are spliced in; the key is a parameter.
+        var sql = $"SELECT {Column(entry.Metadata, property)} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
+        return await Db.Database.SqlQueryRaw<long>(sql, ((IVersioned)entry.Entity).Id).SingleAsync();
     }
 
     string Quote(string identifier) => Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Storage.ISqlGenerationHelper>(Db).DelimitIdentifier(identifier);

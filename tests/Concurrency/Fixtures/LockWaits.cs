@@ -24,7 +24,32 @@ internal static class LockWaits
         var table = $" of table `{connection.Database}`.";
         return status.Split("---TRANSACTION").Count(t => t.Contains("LOCK WAIT") && t.Contains("WAITING") && t.Contains(table));
     }
+
+    /// <summary>What each waiting session of this database waits on: "index `i` of table `db`.`t`" from the engine status.</summary>
+    public static async Task<IReadOnlyList<string>> WaitedOnAsync(DbContext probe, CancellationToken ct = default)
+    {
+        var connection = probe.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW ENGINE INNODB STATUS";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return [];
+        return System.Text.RegularExpressions.Regex
+            .Matches(reader.GetString(2), @"FOR THIS LOCK TO BE GRANTED:\s*\n\s*RECORD LOCKS [^\n]*?(index \S+ of table \S+)")
+            .Select(m => m.Groups[1].Value)
+            .Where(w => w.Contains($"`{connection.Database}`."))
+            .ToList();
+    }
 #else
+    /// <summary>What each waiting session of this database waits on: the lock type and, for a relation's lock, the relation.</summary>
+    public static async Task<IReadOnlyList<string>> WaitedOnAsync(DbContext probe, CancellationToken ct = default) =>
+        await probe.Database.SqlQueryRaw<string>(
+            """
+            SELECT l.locktype || COALESCE(' on ' || l.relation::regclass::text, '') AS "Value"
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE NOT l.granted AND a.datname = current_database()
+            """).ToListAsync(ct);
+
     public static async Task<long> CountAsync(DbContext probe, CancellationToken ct = default) =>
         await probe.Database.SqlQueryRaw<long>(
             """

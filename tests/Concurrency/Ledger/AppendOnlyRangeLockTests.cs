@@ -84,6 +84,64 @@ public sealed class AppendOnlyRangeLockTests(TestDatabase database) : IClassFixt
         Assert.Empty(await LedgerInvariants.CheckAccountsAsync(check.ServiceProvider.GetRequiredService<LedgerDbContext>(), [account]));
     }
 
+    [Fact]
+    public async Task A_GapLock_holder_stops_an_insert_into_its_range_by_the_range_itself_not_by_the_account_row()
+    {
+        // The holder only reads: it writes no shared row, so nothing but the range lock can stop the insert. The
+        // insert touches the account row only through its foreign key check, which a share lock does not block.
+        await using var services = database.Services(nameof(StrategyName.GapLock));
+        var account = await services.OpenFundedAsync(100m);
+        await using var holderScope = services.CreateAsyncScope();
+        await using var probeScope = services.CreateAsyncScope();
+        var probe = probeScope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        var (locked, release) = (new TaskCompletionSource(), new TaskCompletionSource());
+
+        var holder = holderScope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>()
+            .ExecuteAsync(async (session, ct) =>
+            {
+                await session.LoadForWriteAsync<Account>([account], ct);
+                locked.TrySetResult();
+                await release.Task;
+                return true;
+            }, CancellationToken.None);
+        await Task.WhenAny(locked.Task, holder);
+
+        Task insert;
+        bool blocked;
+        IReadOnlyList<string> waitedOn = [];
+        try
+        {
+            // PostgreSQL has no gap lock: the advisory lock that stands in for it stops writers that go through the
+            // strategy (docs/strategies.md), so there the insert is a second GapLock unit over the same account.
+            insert = LockWaits.IsMySql ? InsertEntryAsync(services, account) : GapLockUnitAsync(services, account);
+            blocked = await LockWaits.ArrivedOrBlockedAsync(insert, probe);
+            if (blocked) waitedOn = await LockWaits.WaitedOnAsync(probe);
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+        await holder;
+        await insert;
+
+        Assert.True(blocked, "the insert went into the range while the GapLock holder had it locked");
+        var wait = Assert.Single(waitedOn);
+        if (LockWaits.IsMySql) Assert.Matches(@"^index `?ix_entries_account_id`? of table `[^`]+`\.`(ledger_)?entries`$", wait);
+        else Assert.Equal("advisory", wait);
+    }
+
+    static async Task GapLockUnitAsync(IServiceProvider services, Guid account)
+    {
+        await Task.Yield();
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>().ExecuteAsync(async (session, ct) =>
+        {
+            var row = (await session.LoadForWriteAsync<Account>([account], ct)).Single();
+            session.Db.Entries.Add(row.Post(1m, Guid.CreateVersion7(), OperationKind.Deposit));
+            return true;
+        }, CancellationToken.None);
+    }
+
     /// <summary>A raw insert into the account's range, through no strategy: only the database's own locks apply.</summary>
     static async Task InsertEntryAsync(IServiceProvider services, Guid account)
     {

@@ -120,7 +120,7 @@ public static class DatabaseProvider
 
     /// <summary>
     /// Locks the range of append-only rows owned by one key; {0} is <see cref="AppendOnlyRangeLockKey"/>.
-    /// InnoDB, two locking reads over the (owner, key) index, and no plain read (at REPEATABLE READ a plain read would
+    /// InnoDB, two locking reads over the (owner, key) index, named so the planner cannot scan another, and no plain read (at REPEATABLE READ a plain read would
     /// fix the transaction's snapshot before the lock is granted, and the unit's later reads would be stale):
     /// first the owner's oldest row, scanning upwards, which queues the owner's writers without taking any gap; then,
     /// with no competitor left in the range, the newest row and the gap above it, where the owner's next insert would
@@ -130,10 +130,10 @@ public static class DatabaseProvider
     /// PostgreSQL: FOR UPDATE locks existing rows only and a concurrent insert is not blocked, so a
     /// transaction-scoped advisory lock on the owner instead.
     /// </summary>
-    public static string AppendOnlyRangeLockSql(string table, string ownerColumn, string keyColumn) =>
+    public static string AppendOnlyRangeLockSql(string table, string ownerColumn, string keyColumn, string ownerKeyIndex) =>
 #if MYSQL
-        $"SELECT {keyColumn} FROM {table} WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} LIMIT 1 FOR UPDATE; " +
-        $"SELECT {keyColumn} FROM {table} WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} DESC LIMIT 1 FOR UPDATE";
+        $"SELECT {keyColumn} FROM {table} FORCE INDEX ({ownerKeyIndex}) WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} LIMIT 1 FOR UPDATE; " +
+        $"SELECT {keyColumn} FROM {table} FORCE INDEX ({ownerKeyIndex}) WHERE {ownerColumn} = {{0}} ORDER BY {keyColumn} DESC LIMIT 1 FOR UPDATE";
 #else
         "SELECT pg_advisory_xact_lock(hashtextextended({0}, 0))";
 #endif

@@ -1,5 +1,7 @@
 using System.Reflection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Concurrency.Strategies;
@@ -27,7 +29,13 @@ public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyS
             ?? throw new InvalidOperationException($"{typeof(TRow).Name} names no [AppendOnlyRange]; the GapLock strategy has no range to lock.");
         var rows = Db.Model.FindEntityType(range.RowType)
             ?? throw new InvalidOperationException($"{range.RowType.Name} is not part of {Db.GetType().Name}.");
-        var rangeLock = DatabaseProvider.AppendOnlyRangeLockSql(Table(rows), Column(rows, range.OwnerKeyProperty), Column(rows, rows.FindPrimaryKey()!.Properties[0].Name));
+        var key = rows.FindPrimaryKey()!.Properties[0].Name;
+        // The range is the owner's run of the (owner, key) index; the planner must not pick another index over the
+        // owner's rows (InnoDB chose (owner, time, key) and a filesort, locking every row of the range).
+        var index = rows.GetIndexes().FirstOrDefault(i => i.Properties.Select(p => p.Name).SequenceEqual([range.OwnerKeyProperty, key]))
+            ?? throw new InvalidOperationException($"{range.RowType.Name} has no index on ({range.OwnerKeyProperty}, {key}); the GapLock strategy locks its ranges through one.");
+        var rangeLock = DatabaseProvider.AppendOnlyRangeLockSql(Table(rows), Column(rows, range.OwnerKeyProperty), Column(rows, key),
+            Db.GetService<ISqlGenerationHelper>().DelimitIdentifier(index.GetDatabaseName()!));
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var owner in ids.Distinct().Order())

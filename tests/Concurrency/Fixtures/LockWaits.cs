@@ -59,7 +59,8 @@ internal static class LockWaits
 #endif
 
     /// <summary>Waits until <paramref name="arrived"/> completes or some session of this database waits for a lock; true if blocked.</summary>
-    public static async Task<bool> ArrivedOrBlockedAsync(Task arrived, DbContext probe)
+    /// <remarks><paramref name="waitsOutsideTheDatabase"/> sees a wait the database cannot: a lock held in Redis.</remarks>
+    public static async Task<bool> ArrivedOrBlockedAsync(Task arrived, DbContext probe, Func<Task<bool>>? waitsOutsideTheDatabase = null)
     {
         // A bound for a hung test, not a measurement: either event comes within milliseconds.
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -67,6 +68,7 @@ internal static class LockWaits
         {
             if (arrived.IsCompleted) { await arrived; return false; }
             if (await CountAsync(probe) > 0) return true;
+            if (waitsOutsideTheDatabase is not null && await waitsOutsideTheDatabase()) return true;
             await Task.Delay(5);
         }
         throw new TimeoutException("The session neither arrived nor waited for a lock within a minute.");

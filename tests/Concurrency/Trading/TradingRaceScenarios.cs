@@ -1,7 +1,14 @@
+using MediatR;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Persistence;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
 using Monolith.Tests.Concurrency.Fixtures;
+using Monolith.Trading.Domain;
+using Monolith.Trading.Features;
+using Monolith.Trading.Persistence;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Monolith.Tests.Concurrency.Trading;
@@ -48,6 +55,55 @@ public abstract class TradingRaceScenarios : IClassFixture<TestDatabase>, IAsync
             Assert.True(result.Refused > 0, "no worker lost a race for an order or a trade: the races did not happen");
             if (NeverGivesUp) Assert.Equal(0, result.GaveUp);
         }
+    }
+
+    [Fact]
+    public async Task Phantom_into_an_accounts_audit_range_that_only_the_range_guards()
+    {
+        // The rule reads a range (at most two audit entries per account) and the insert goes into that range, while
+        // the account row itself is claimed but never changed: no write-write conflict on a shared row can catch it.
+        // This is the phantom GapLock's range lock exists for; the others must stop it through what they claim.
+        Guid account;
+        await using (var scope = Services.CreateAsyncScope())
+            account = (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(1_000m, 100m))).Id;
+
+        var outcome = await new Interleaving<TradingDbContext>(Services, _output, RedisHoldsALockOnAsync(account)).RunAsync(
+            (session, pause, ct) => AuditIfRangeHasRoomAsync(session, account, pause, ct),
+            (session, pause, ct) => AuditIfRangeHasRoomAsync(session, account, pause, ct));
+
+        var violations = new List<string>();
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var entries = await scope.ServiceProvider.GetRequiredService<TradingDbContext>().Audit.CountAsync(e => e.EntityId == account);
+            if (entries != 2) violations.Add($"the account has {entries} audit entries, the rule allows 2");
+        }
+        foreach (var violation in violations) _output.WriteLine(violation);
+        AnomalyMatrix.Record(Strategy, AnomalyMatrix.PhantomGuardedByTheRangeAlone, AnomalyMatrix.Observed(violations, outcome.Prevention));
+        if (IsUnsafeBaseline)
+        {
+            Assert.NotEmpty(violations);
+        }
+        else
+        {
+            Assert.Empty(violations);
+            Assert.Single(new[] { outcome.First, outcome.Second }, e => e is BusinessRuleException);
+        }
+    }
+
+    static async Task AuditIfRangeHasRoomAsync(IWriteSession<TradingDbContext> session, Guid id, Func<Task> pause, CancellationToken ct)
+    {
+        var account = (await session.LoadForWriteAsync<TradingAccount>([id], ct)).Single();
+        var entries = await session.Db.Audit.CountAsync(e => e.EntityId == id, ct);
+        await pause();
+        if (entries >= 2) throw new BusinessRuleException("Range full", "The account already has two audit entries.");
+        session.Db.Audit.Add(AuditEntry.Of(id, account, "Noted", "race test", account.State()));
+    }
+
+    /// <summary>RedisLock's waiters wait in Redis, where the database's lock views cannot see them.</summary>
+    Func<Task<bool>>? RedisHoldsALockOnAsync(Guid row)
+    {
+        if (Services.GetService<IConnectionMultiplexer>() is not { } redis || Strategy != nameof(StrategyName.RedisLock)) return null;
+        return () => Task.FromResult(redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"monolith:lock:trading:*{row:N}").Any());
     }
 }
 

@@ -226,6 +226,22 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
         }
     }
 
+    /// <summary>
+    /// Every claimed row's version goes up, changed or not, so that a unit which decided on a row (and on the range it
+    /// owns) conflicts with any later unit that read the row before this one committed, as OptimisticCas's swaps do.
+    /// </summary>
+    protected void BumpClaimedVersions()
+    {
+        BumpVersions();
+        foreach (var row in _claimed)
+        {
+            var entry = db.Entry(row);
+            if (entry.State != EntityState.Unchanged) continue;
+            var version = entry.Property(nameof(IVersioned.Version));
+            version.CurrentValue = (long)version.OriginalValue! + 1;
+        }
+    }
+
     /// <summary>A row changed without LoadForWriteAsync would be written unprotected: refuse it, whatever the strategy.</summary>
     protected void EnsureClaimed(EntityEntry entry)
     {

@@ -1,0 +1,35 @@
+using Monolith.Shared.Persistence;
+
+namespace Monolith.Tests.Concurrency.Fixtures;
+
+/// <summary>
+/// What each interleaving scenario observed, per strategy, appended to artifacts/anomalies-&lt;provider&gt;.tsv; ./dev
+/// test renders both providers' files into the matrix in docs/strategies.md (bench's `matrix` command).
+/// </summary>
+internal static class AnomalyMatrix
+{
+    // Column names, in the matrix's order; the renderer takes them from the files in the order first seen.
+    public const string LostUpdate = "lost update (P4)";
+    public const string WriteSkew = "write skew (G2-item), both rows claimed";
+    public const string WriteSkewOverARowOnlyRead = "write skew (G2-item), the other row only read";
+    public const string ReadSkew = "read skew (A5A)";
+    public const string PhantomBehindItsOwnerRow = "phantom, the owner row written too";
+    public const string PhantomGuardedByTheRangeAlone = "phantom, the range its only guard";
+    public const string DoubleApply = "double apply of one Idempotency-Key";
+    public const string LostFencedWrite = "late write after a lock expired";
+
+    static readonly Lock Gate = new();
+
+    public static void Record(string strategy, string anomaly, string observed)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent;
+        if (root is null) return;
+        var file = Path.Combine(root.FullName, "artifacts", $"anomalies-{DatabaseProvider.Current}.tsv");
+        lock (Gate) File.AppendAllText(file, $"{strategy}\t{anomaly}\t{observed.ReplaceLineEndings(" ")}{Environment.NewLine}");
+    }
+
+    /// <summary>The cell for one run: the first violation seen, or how the strategy kept the anomaly out.</summary>
+    public static string Observed(IReadOnlyList<string> violations, string prevention) =>
+        violations.Count > 0 ? $"**occurs**: {violations[0]}" : prevention;
+}

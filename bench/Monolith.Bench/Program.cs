@@ -10,7 +10,7 @@ using Monolith.Bench;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
-// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|report [options]; ./dev bench drives it.
+// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|report|matrix [options]; ./dev bench drives it.
 var mode = args.FirstOrDefault() ?? "contention";
 string Option(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
 var json = new JsonSerializerOptions { WriteIndented = true };
@@ -61,6 +61,11 @@ switch (mode)
             .AddExporter(MarkdownExporter.GitHub)
             .WithArtifactsPath(output);
         BenchmarkRunner.Run<TransferCost>(config);
+        return 0;
+    }
+    case "matrix":
+    {
+        Console.WriteLine(await Monolith.Bench.AnomalyMatrix.WriteAsync(Option("in", "artifacts"), Option("doc", "docs/strategies.md")));
         return 0;
     }
     case "report":

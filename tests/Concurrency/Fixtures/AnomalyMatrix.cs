@@ -8,7 +8,7 @@ namespace Monolith.Tests.Concurrency.Fixtures;
 /// </summary>
 internal static class AnomalyMatrix
 {
-    // Column names, in the matrix's order; the renderer takes them from the files in the order first seen.
+    // Column names; Columns gives the matrix's order, recorded with each observation for the renderer.
     public const string LostUpdate = "lost update (P4)";
     public const string WriteSkew = "write skew (G2-item), both rows claimed";
     public const string WriteSkewOverARowOnlyRead = "write skew (G2-item), the other row only read";
@@ -18,6 +18,9 @@ internal static class AnomalyMatrix
     public const string DoubleApply = "double apply of one Idempotency-Key";
     public const string LostFencedWrite = "late write after a lock expired";
 
+    static readonly string[] Columns =
+        [LostUpdate, WriteSkew, WriteSkewOverARowOnlyRead, ReadSkew, PhantomBehindItsOwnerRow, PhantomGuardedByTheRangeAlone, DoubleApply, LostFencedWrite];
+
     static readonly Lock Gate = new();
 
     public static void Record(string strategy, string anomaly, string observed)
@@ -26,7 +29,7 @@ internal static class AnomalyMatrix
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent;
         if (root is null) return;
         var file = Path.Combine(root.FullName, "artifacts", $"anomalies-{DatabaseProvider.Current}.tsv");
-        lock (Gate) File.AppendAllText(file, $"{strategy}\t{anomaly}\t{observed.ReplaceLineEndings(" ")}{Environment.NewLine}");
+        lock (Gate) File.AppendAllText(file, $"{strategy}\t{Array.IndexOf(Columns, anomaly)}\t{anomaly}\t{observed.ReplaceLineEndings(" ")}{Environment.NewLine}");
     }
 
     /// <summary>The cell for one run: the first violation seen, or how the strategy kept the anomaly out.</summary>

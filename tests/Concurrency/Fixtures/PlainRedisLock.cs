@@ -15,7 +15,9 @@ internal sealed class PlainRedisLock<TDb>(TDb db, StrategyRuntime runtime, IConn
     const string Release = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
     readonly List<(RedisKey Key, string Owner)> _held = [];
 
-    public override string Name => "PlainRedisLock";
+    public const string StrategyName = "PlainRedisLock";
+
+    public override string Name => StrategyName;
 
     protected override ResiliencePipeline Retry => ResiliencePipeline.Empty;
 

@@ -37,6 +37,8 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             lockGone: () => LockGoneAsync(redis, PlainRedisLock<TradingDbContext>.KeyFor(account)));
 
         output.WriteLine($"plain SET NX lock: balance {balance} after reserving 100 (paused holder) and 50 (next holder) from 1000");
+        AnomalyMatrix.Record(PlainRedisLock<TradingDbContext>.StrategyName, AnomalyMatrix.LostFencedWrite,
+            balance == 850m ? "prevented" : $"**occurs**: balance {balance:0.00}, expected 850.00");
         Assert.Equal(900m, balance); // the next holder's 50 is lost: overwritten by the late write
     }
 
@@ -53,6 +55,8 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             lockGone: () => ExpireAsync(redis, $"monolith:lock:trading:*{account:N}"));
 
         output.WriteLine($"RedisLock: balance {balance}; conflicts: {string.Join(", ", conflicts.Reasons)}");
+        AnomalyMatrix.Record(nameof(StrategyName.RedisLock), AnomalyMatrix.LostFencedWrite,
+            balance == 850m ? $"refused by the fence ({string.Join(", ", conflicts.Reasons)}), re-runs" : $"**occurs**: balance {balance:0.00}, expected 850.00");
         Assert.Contains("fenced", conflicts.Reasons); // the late write was refused by its stale token
         Assert.Equal(850m, balance); // both reservations count
     }

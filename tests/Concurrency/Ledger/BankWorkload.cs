@@ -17,11 +17,12 @@ public sealed record BankWorkloadOptions(int Accounts, int Workers = 32, int Ope
 /// <summary>What a run did and what it broke.</summary>
 public sealed record BankWorkloadResult(
     int Operations, int Committed, int InsufficientFunds, int GaveUp, int Replays, long Attempts, long Conflicts,
-    int ReaderSnapshots, IReadOnlyList<string> Violations)
+    int ReaderSnapshots, IReadOnlyList<string> Violations, bool StoppedEarly)
 {
     public override string ToString() =>
         $"{Operations} ops: {Committed} committed, {InsufficientFunds} refused for funds, {GaveUp} gave up (409), {Replays} idempotent replays; " +
-        $"{Attempts} attempts, {Conflicts} conflicts re-run; {ReaderSnapshots} reader snapshots; {Violations.Count} violations";
+        $"{Attempts} attempts, {Conflicts} conflicts re-run; {ReaderSnapshots} reader snapshots; {Violations.Count} violations" +
+        (StoppedEarly ? $" (stopped at the cap of {Fixtures.Violations.Cap})" : "");
 }
 
 /// <summary>
@@ -32,7 +33,7 @@ public sealed record BankWorkloadResult(
 internal sealed class BankWorkload(IServiceProvider services)
 {
     readonly ConcurrentDictionary<Guid, int> _acknowledged = new();
-    readonly ConcurrentQueue<string> _violations = new();
+    readonly Violations _violations = new();
     decimal _moneyInMinusOut;
     readonly Lock _tally = new();
 
@@ -49,14 +50,15 @@ internal sealed class BankWorkload(IServiceProvider services)
 
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
-        var final = await LedgerInvariants.CheckAccountsAsync(db, accounts);
-        final.AddRange(await LedgerInvariants.CheckOperationsAsync(db, accounts, _acknowledged));
+        var stoppedEarly = _violations.Enough;
+        _violations.AddRange(await LedgerInvariants.CheckAccountsAsync(db, accounts));
+        _violations.AddRange(await LedgerInvariants.CheckOperationsAsync(db, accounts, _acknowledged));
         var total = db.Accounts.Where(a => accounts.Contains(a.Id)).Sum(a => a.Balance);
-        if (total != _moneyInMinusOut) final.Add($"balances sum to {total} but the clients were told of {_moneyInMinusOut} in minus out");
+        if (total != _moneyInMinusOut) _violations.Add($"balances sum to {total} but the clients were told of {_moneyInMinusOut} in minus out");
 
         return new BankWorkloadResult(
             outcomes.Sum(o => o.Operations), outcomes.Sum(o => o.Committed), outcomes.Sum(o => o.InsufficientFunds), outcomes.Sum(o => o.GaveUp),
-            outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, snapshots, [.. _violations, .. final]);
+            outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, snapshots, _violations.Kept, stoppedEarly);
     }
 
     async Task<Guid[]> OpenAccountsAsync(BankWorkloadOptions options)
@@ -80,7 +82,8 @@ internal sealed class BankWorkload(IServiceProvider services)
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         int committed = 0, insufficient = 0, gaveUp = 0, replays = 0;
-        for (var i = 0; i < options.OperationsPerWorker; i++)
+        var i = 0;
+        for (; i < options.OperationsPerWorker && !_violations.Enough; i++)
         {
             var amount = random.Next(1, 40_000) / 100m;
             var key = i % options.ReplayEvery == worker % options.ReplayEvery ? $"{run}-w{worker}-op{i}" : null;
@@ -100,19 +103,19 @@ internal sealed class BankWorkload(IServiceProvider services)
                 if (key is not null)
                 {
                     replays++;
-                    if (await Replays.ViolationAsync(key, operation, send, id => id) is { } wrong) _violations.Enqueue(wrong);
+                    if (await Replays.ViolationAsync(key, operation, send, id => id) is { } wrong) _violations.Add(wrong);
                 }
             }
             catch (BusinessRuleException) { insufficient++; }
             catch (ContentionException) { gaveUp++; }
-            catch (Exception e) { _violations.Enqueue($"worker {worker}: unexpected {e.GetType().Name}: {e.Message}"); }
+            catch (Exception e) { _violations.Add($"worker {worker}: unexpected {e.GetType().Name}: {e.Message}"); }
         }
-        return new WorkerOutcome(options.OperationsPerWorker, committed, insufficient, gaveUp, replays);
+        return new WorkerOutcome(i, committed, insufficient, gaveUp, replays);
     }
 
     void Acknowledge(Guid operation, int legs, decimal moneyInMinusOut)
     {
-        if (!_acknowledged.TryAdd(operation, legs)) _violations.Enqueue($"operation {operation} acknowledged twice");
+        if (!_acknowledged.TryAdd(operation, legs)) _violations.Add($"operation {operation} acknowledged twice");
         lock (_tally) _moneyInMinusOut += moneyInMinusOut;
     }
 
@@ -121,9 +124,9 @@ internal sealed class BankWorkload(IServiceProvider services)
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
         var snapshots = 0;
-        while (!writersDone.IsCancellationRequested)
+        while (!writersDone.IsCancellationRequested && !_violations.Enough)
         {
-            foreach (var violation in await LedgerInvariants.CheckSnapshotAsync(db, accounts)) _violations.Enqueue($"reader snapshot {snapshots}: {violation}");
+            foreach (var violation in await LedgerInvariants.CheckSnapshotAsync(db, accounts)) _violations.Add($"reader snapshot {snapshots}: {violation}");
             snapshots++;
         }
         return snapshots;

@@ -22,11 +22,12 @@ public sealed record PortfolioWorkloadOptions(int Workers = 32, int OperationsPe
 
 public sealed record PortfolioWorkloadResult(
     int Operations, int Backdated, int Committed, int Oversold, int GaveUp, int Replays, long Attempts, long Conflicts,
-    int TransactionsChecked, IReadOnlyList<string> Violations)
+    int TransactionsChecked, IReadOnlyList<string> Violations, bool StoppedEarly)
 {
     public override string ToString() =>
         $"{Operations} ops ({Backdated} backdated): {Committed} committed, {Oversold} refused as oversell, {GaveUp} gave up (409), {Replays} idempotent replays; " +
-        $"{Attempts} attempts, {Conflicts} conflicts re-run; {TransactionsChecked} transactions recomputed; {Violations.Count} violations";
+        $"{Attempts} attempts, {Conflicts} conflicts re-run; {TransactionsChecked} transactions recomputed; {Violations.Count} violations" +
+        (StoppedEarly ? $" (stopped at the cap of {Fixtures.Violations.Cap})" : "");
 }
 
 /// <summary>A random buy or sell; the module's workload and the trigger peer draw from the same generator.</summary>
@@ -52,7 +53,7 @@ internal readonly record struct RandomTrade(TradeSide Side, decimal Quantity, de
 internal sealed class PortfolioWorkload(IServiceProvider services)
 {
     readonly ConcurrentDictionary<long, bool> _acknowledged = new();
-    readonly ConcurrentQueue<string> _violations = new();
+    readonly Violations _violations = new();
     long _minutes;
 
     public async Task<PortfolioWorkloadResult> RunAsync(PortfolioWorkloadOptions options, int seed)
@@ -65,15 +66,17 @@ internal sealed class PortfolioWorkload(IServiceProvider services)
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PortfolioDbContext>();
         var positionId = Position.IdFor(portfolio, PortfolioWorkloadOptions.Symbol);
+        var stoppedEarly = _violations.Enough;
         var final = await PortfolioInvariants.CheckPositionAsync(db, positionId);
         var stored = await db.Transactions.Where(t => t.PositionId == positionId).Select(t => t.Id).ToListAsync();
         final.AddRange(stored.Except(_acknowledged.Keys).Select(id => $"transaction {id} is stored but no client was told of it"));
         final.AddRange(_acknowledged.Keys.Except(stored).Select(id => $"transaction {id} was acknowledged but is not stored"));
         if (stored.Count != stored.Distinct().Count()) final.Add("a transaction is stored twice");
+        _violations.AddRange(final);
 
         return new PortfolioWorkloadResult(
             outcomes.Sum(o => o.Operations), outcomes.Sum(o => o.Backdated), outcomes.Sum(o => o.Committed), outcomes.Sum(o => o.Oversold),
-            outcomes.Sum(o => o.GaveUp), outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, stored.Count, [.. _violations, .. final]);
+            outcomes.Sum(o => o.GaveUp), outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, stored.Count, _violations.Kept, stoppedEarly);
     }
 
     async Task<Guid> SetUpAsync()
@@ -96,7 +99,8 @@ internal sealed class PortfolioWorkload(IServiceProvider services)
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         int backdated = 0, committed = 0, oversold = 0, gaveUp = 0, replays = 0;
-        for (var i = 0; i < options.OperationsPerWorker; i++)
+        var i = 0;
+        for (; i < options.OperationsPerWorker && !_violations.Enough; i++)
         {
             var trade = RandomTrade.Next(random);
             var isBackdated = random.Next(options.BackdateEvery) == 0;
@@ -109,17 +113,17 @@ internal sealed class PortfolioWorkload(IServiceProvider services)
             {
                 var recorded = await mediator.Send(command);
                 committed++;
-                if (!_acknowledged.TryAdd(recorded.TransactionId, true)) _violations.Enqueue($"transaction {recorded.TransactionId} acknowledged twice");
+                if (!_acknowledged.TryAdd(recorded.TransactionId, true)) _violations.Add($"transaction {recorded.TransactionId} acknowledged twice");
                 if (key is null) continue;
                 replays++;
                 if (await Replays.ViolationAsync(key, recorded.TransactionId, () => mediator.Send(command), r => r.TransactionId) is { } wrong)
-                    _violations.Enqueue(wrong);
+                    _violations.Add(wrong);
             }
             catch (BusinessRuleException e) when (e.Title == "Oversell") { oversold++; }
             catch (ContentionException) { gaveUp++; }
-            catch (Exception e) { _violations.Enqueue($"worker {worker}: unexpected {e.GetType().Name}: {e.Message}"); }
+            catch (Exception e) { _violations.Add($"worker {worker}: unexpected {e.GetType().Name}: {e.Message}"); }
         }
-        return new WorkerOutcome(options.OperationsPerWorker, backdated, committed, oversold, gaveUp, replays);
+        return new WorkerOutcome(i, backdated, committed, oversold, gaveUp, replays);
     }
 
     DateTimeOffset NextMinute() => PortfolioWorkloadOptions.Start.AddMinutes(Interlocked.Increment(ref _minutes));

@@ -19,12 +19,13 @@ public sealed record TradingWorkloadOptions(int Workers = 32, int OperationsPerW
 
 public sealed record TradingWorkloadResult(
     int Operations, int Placed, int Filled, int Rejected, int Closed, int Cancelled, int Refused, int GaveUp, int Unavailable,
-    long Attempts, long Conflicts, IReadOnlyList<string> Violations)
+    long Attempts, long Conflicts, IReadOnlyList<string> Violations, bool StoppedEarly)
 {
     public override string ToString() =>
         $"{Operations} ops: {Placed} placed, {Filled} filled, {Rejected} rejected, {Closed} closed, {Cancelled} cancelled, " +
         $"{Refused} refused (422: not pending, already closed), {GaveUp} gave up (409), {Unavailable} unavailable (503); " +
-        $"{Attempts} attempts, {Conflicts} conflicts re-run; {Violations.Count} violations";
+        $"{Attempts} attempts, {Conflicts} conflicts re-run; {Violations.Count} violations" +
+        (StoppedEarly ? $" (stopped at the cap of {Fixtures.Violations.Cap})" : "");
 }
 
 /// <summary>
@@ -34,7 +35,7 @@ public sealed record TradingWorkloadResult(
 /// </summary>
 internal sealed class TradingWorkload(IServiceProvider services)
 {
-    readonly ConcurrentQueue<string> _violations = new();
+    readonly Violations _violations = new();
     readonly List<Guid> _orders = [];
     readonly List<Guid> _trades = [];
     readonly ConcurrentDictionary<Guid, int> _closes = new();
@@ -58,16 +59,18 @@ internal sealed class TradingWorkload(IServiceProvider services)
         var outcomes = await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(w =>
             WorkAsync(w, options, new Random(seed * 1000 + w), async () => { if (beforeOperation is not null) await beforeOperation(Interlocked.Increment(ref operations)); })));
 
+        var stoppedEarly = _violations.Enough;
         await using var scope = services.CreateAsyncScope();
         var final = await TradingInvariants.CheckAccountAsync(scope.ServiceProvider.GetRequiredService<TradingDbContext>(), AccountId);
         final.AddRange(_closes.Where(c => c.Value > 1).Select(c => $"trade {c.Key} was closed successfully {c.Value} times"));
         var db = scope.ServiceProvider.GetRequiredService<TradingDbContext>();
         var stored = db.Trades.Where(t => t.AccountId == AccountId).Select(t => t.Id).ToHashSet();
         lock (_gate) final.AddRange(_trades.Where(t => !stored.Contains(t)).Select(t => $"trade {t} was acknowledged but is not stored"));
+        _violations.AddRange(final);
 
         int Sum(Func<WorkerOutcome, int> f) => outcomes.Sum(f);
         return new TradingWorkloadResult(Sum(o => o.Operations), Sum(o => o.Placed), Sum(o => o.Filled), Sum(o => o.Rejected), Sum(o => o.Closed),
-            Sum(o => o.Cancelled), Sum(o => o.Refused), Sum(o => o.GaveUp), Sum(o => o.Unavailable), meters.Attempts, meters.Conflicts, [.. _violations, .. final]);
+            Sum(o => o.Cancelled), Sum(o => o.Refused), Sum(o => o.GaveUp), Sum(o => o.Unavailable), meters.Attempts, meters.Conflicts, _violations.Kept, stoppedEarly);
     }
 
     sealed record WorkerOutcome(int Operations, int Placed, int Filled, int Rejected, int Closed, int Cancelled, int Refused, int GaveUp, int Unavailable);
@@ -77,7 +80,8 @@ internal sealed class TradingWorkload(IServiceProvider services)
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         int placed = 0, filled = 0, rejected = 0, closed = 0, cancelled = 0, refused = 0, gaveUp = 0, unavailable = 0;
-        for (var i = 0; i < options.OperationsPerWorker; i++)
+        var i = 0;
+        for (; i < options.OperationsPerWorker && !_violations.Enough; i++)
         {
             await beforeOperation();
             var down = LockServiceDown;
@@ -95,7 +99,7 @@ internal sealed class TradingWorkload(IServiceProvider services)
                     wrote = true;
                     lock (_gate) _orders.Add(placedOrder.Id);
                     if (key is not null && await Replays.ViolationAsync(key, placedOrder.Id, () => mediator.Send(command), o => o.Id) is { } wrong)
-                        _violations.Enqueue(wrong);
+                        _violations.Add(wrong);
                 }
                 else if (roll < 70)
                 {
@@ -123,13 +127,13 @@ internal sealed class TradingWorkload(IServiceProvider services)
             catch (BusinessRuleException) { refused++; }
             catch (ContentionException) { gaveUp++; }
             catch (ServiceUnavailableException) { unavailable++; }
-            catch (Exception e) { _violations.Enqueue($"worker {worker}: unexpected {e.GetType().Name}: {e.InnerException?.Message ?? e.Message}"); }
+            catch (Exception e) { _violations.Add($"worker {worker}: unexpected {e.GetType().Name}: {e.InnerException?.Message ?? e.Message}"); }
             finally
             {
                 if (wrote && down) Interlocked.Increment(ref _wroteWhileDown);
             }
         }
-        return new WorkerOutcome(options.OperationsPerWorker, placed, filled, rejected, closed, cancelled, refused, gaveUp, unavailable);
+        return new WorkerOutcome(i, placed, filled, rejected, closed, cancelled, refused, gaveUp, unavailable);
     }
 
     /// <summary>One of the 24 most recent ids, so that workers often race for the same order or trade.</summary>

@@ -53,7 +53,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         _output.WriteLine(result.ToString());
         foreach (var violation in result.Violations.Take(20)) _output.WriteLine(violation);
 
-        Assert.Equal(options.Workers * options.OperationsPerWorker, result.Operations);
+        if (!result.StoppedEarly) Assert.Equal(options.Workers * options.OperationsPerWorker, result.Operations);
         Assert.True(result.ReaderSnapshots > 0, "the readers took no snapshot");
         if (IsUnsafeBaseline)
         {

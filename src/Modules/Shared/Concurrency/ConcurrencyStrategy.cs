@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Data;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
@@ -227,16 +228,21 @@ public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) 
     }
 
     /// <summary>
-    /// Every claimed row's version goes up, changed or not, so that a unit which decided on a row (and on the range it
-    /// owns) conflicts with any later unit that read the row before this one committed, as OptimisticCas's swaps do.
+    /// Each changed row's version goes up, and so does that of each claimed row whose append-only range
+    /// ([AppendOnlyRange]) the unit added to, changed or not: a unit that read a range and added to it without changing
+    /// its owner row would otherwise leave the version as it was, and a second unit that read the range before it
+    /// would pass a version check and add a phantom.
     /// </summary>
-    protected void BumpClaimedVersions()
+    protected void BumpVersionsOfChangedRowsAndRangeOwners()
     {
         BumpVersions();
+        var added = db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList();
         foreach (var row in _claimed)
         {
             var entry = db.Entry(row);
             if (entry.State != EntityState.Unchanged) continue;
+            var range = row.GetType().GetCustomAttribute<AppendOnlyRangeAttribute>();
+            if (range is null || !added.Any(a => a.Metadata.ClrType == range.RowType && Equals(a.Property(range.OwnerKeyProperty).CurrentValue, row.Id))) continue;
             var version = entry.Property(nameof(IVersioned.Version));
             version.CurrentValue = (long)version.OriginalValue! + 1;
         }

@@ -7,8 +7,8 @@ namespace Monolith.Shared.Concurrency.Strategies;
 /// <summary>
 /// Reads and decides outside any transaction, holding no locks; then a short write phase locks the rows it read
 /// with FOR UPDATE filtered by the versions it read, in key order. A row missing from that result changed in
-/// between: a conflict, and the unit re-runs. Every claimed row is written with a new version, changed or not.
-/// Locks are held only while writing.
+/// between: a conflict, and the unit re-runs. A claimed row whose range the unit added to gets a new version even if
+/// unchanged. Locks are held only while writing.
 /// </summary>
 public sealed class HybridMvcc<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
     where TDb : ModuleDbContext
@@ -24,9 +24,7 @@ public sealed class HybridMvcc<TDb>(TDb db, StrategyRuntime runtime) : Concurren
 
         await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
         foreach (var lockRowsAsRead in _writePhaseLocks) await lockRowsAsRead(ct);
-        // Unchanged claimed rows too: a unit that read a row (and the range it owns) and added to that range without
-        // changing the row must still move its version, or a unit that read before it would pass its re-check.
-        BumpClaimedVersions();
+        BumpVersionsOfChangedRowsAndRangeOwners();
         await Db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return result;

@@ -73,11 +73,14 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
         using var conflicts = new ConflictReasons(services.GetRequiredService<ConcurrencyMetrics>());
 
         var late = new PausedReservation(services, account, 50m);
-        var stale = new PausedReservation(services, account, 100m);
+        PausedReservation? stale = null;
         try
         {
             await late.ReadAsync();
             await ExpireAsync(redis, $"monolith:lock:trading:*{account:N}");
+            // Started only now: a unit started with the first would race it for the lock, and the loser would wait
+            // for a holder that is paused until the winner writes.
+            stale = new PausedReservation(services, account, 100m);
             await stale.ReadAsync();
             await late.WriteAsync();
             await stale.WriteAsync();
@@ -85,7 +88,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
         finally
         {
             late.Release();
-            stale.Release();
+            stale?.Release();
         }
 
         output.WriteLine($"RedisLock, stale reader with the newest token: conflicts: {string.Join(", ", conflicts.Reasons)}");

@@ -120,8 +120,9 @@ public static class DatabaseProvider
 
     /// <summary>
     /// Locks the range of append-only rows owned by one key; {0} is <see cref="AppendOnlyRangeLockKey"/>.
-    /// InnoDB, two locking reads over the (owner, key) index, named so the planner cannot scan another, and no plain read (at REPEATABLE READ a plain read would
-    /// fix the transaction's snapshot before the lock is granted, and the unit's later reads would be stale):
+    /// InnoDB, two locking reads over the (owner, key) index, named so that the planner cannot scan another, and no
+    /// plain read (at REPEATABLE READ a plain read would fix the transaction's snapshot before the lock is granted, and
+    /// the unit's later reads would be stale):
     /// first the owner's oldest row, scanning upwards, which queues the owner's writers without taking any gap; then,
     /// with no competitor left in the range, the newest row and the gap above it, where the owner's next insert would
     /// go. Keys only grow, so no insert can land anywhere else. Taking the newest row first (ORDER BY key DESC) takes

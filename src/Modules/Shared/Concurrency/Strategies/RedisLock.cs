@@ -77,8 +77,9 @@ public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks l
     /// <summary>
     /// Names the condition that refused the write, from the row as it is now: a newer fencing token than this write's
     /// means the lock had expired and a newer holder wrote (fenced out); a version other than the one read means the row
-    /// changed after this unit read it (a stale reader, whatever its token). Each is checked on its own, so a refusal
-    /// is never blamed on the other condition.
+    /// changed after this unit read it (a stale reader, whatever its token). Each is checked on its own: a refusal is
+    /// blamed on the version only when the token was still the newest. When both fail (the usual late write, after a
+    /// newer holder wrote), the fence is named.
     /// </summary>
     async Task<Exception> RefusedAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, long readVersion)
     {

@@ -25,6 +25,11 @@ internal static class GiveUpCeilings
     /// <summary>Trading: worst with retries 7.1 % (HybridMvcc); without retries 31 % (SerializableRetry) to 38 %.</summary>
     public const double Trading = 0.20;
 
+    /// <remarks>
+    /// GapLock waits on PostgreSQL (an advisory lock per range) but not only waits on InnoDB: the gap above one range
+    /// is the gap below the next, so neighbouring ranges deadlock and a unit re-runs. One portfolio race there gave up
+    /// on 1 of 1,280 operations (its 12 attempts all lost), so on MariaDB it is held to the re-running ceiling.
+    /// </remarks>
     public static int For(string strategy, double ceiling, int operations) =>
-        Waiters.Contains(strategy) ? 0 : (int)(ceiling * operations);
+        Waiters.Contains(strategy) && !(strategy == nameof(StrategyName.GapLock) && LockWaits.IsMySql) ? 0 : (int)(ceiling * operations);
 }

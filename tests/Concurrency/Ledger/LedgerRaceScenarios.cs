@@ -118,12 +118,12 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         // The joint limit again, but each unit claims only the account it debits and reads the other one plainly:
         // only a strategy that protects what a unit read, not just what it claimed, can keep the limit
         // (docs/strategies.md says which). The others must be seen to break it, or the docs are wrong.
-        var a = await OpenFundedAsync(60m, overdraftLimit: 100m);
-        // Ids grow with time, so this account's entries sit between A's and B's in the entries index: InnoDB's
-        // next-key lock at the bottom of B's range would otherwise cover the gap above A's, and GapLock would stop
-        // this by the accident of two neighbouring ranges, not by anything it promises.
-        await OpenFundedAsync(1m);
-        var b = await OpenFundedAsync(60m, overdraftLimit: 100m);
+        // A third account sits between A and B in key order, so its entries lie between theirs in the entries index:
+        // InnoDB's next-key lock at the bottom of B's range would otherwise cover the gap above A's, and GapLock would
+        // stop this by the accident of two neighbouring ranges, not by anything it promises. Ids made in the same
+        // millisecond are not ordered, so the three are sorted as both databases order them (by their text).
+        var opened = new[] { await OpenFundedAsync(60m, overdraftLimit: 100m), await OpenFundedAsync(60m, overdraftLimit: 100m), await OpenFundedAsync(60m, overdraftLimit: 100m) };
+        var (a, b) = opened.OrderBy(id => id.ToString(), StringComparer.Ordinal).ToArray() is [var low, _, var high] ? (low, high) : default;
         var outcome = await TwoSessionsAsync(
             (session, pause, ct) => WithdrawWithinJointLimitReadingTheOtherAsync(session, debit: a, other: b, pause, ct),
             (session, pause, ct) => WithdrawWithinJointLimitReadingTheOtherAsync(session, debit: b, other: a, pause, ct));

@@ -21,16 +21,9 @@ internal static class AnomalyMatrix
     static readonly string[] Columns =
         [LostUpdate, WriteSkew, WriteSkewOverARowOnlyRead, ReadSkew, PhantomBehindItsOwnerRow, PhantomGuardedByTheRangeAlone, DoubleApply, LostFencedWrite];
 
-    static readonly Lock Gate = new();
-
-    public static void Record(string strategy, string anomaly, string observed)
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent;
-        if (root is null) return;
-        var file = Path.Combine(root.FullName, "artifacts", $"anomalies-{DatabaseProvider.Current}.tsv");
-        lock (Gate) File.AppendAllText(file, $"{strategy}\t{Array.IndexOf(Columns, anomaly)}\t{anomaly}\t{observed.ReplaceLineEndings(" ")}{Environment.NewLine}");
-    }
+    public static void Record(string strategy, string anomaly, string observed) =>
+        RaceReport.Append($"anomalies-{DatabaseProvider.Current}.tsv",
+            $"{strategy}\t{Array.IndexOf(Columns, anomaly)}\t{anomaly}\t{observed.ReplaceLineEndings(" ")}");
 
     /// <summary>The cell for one run: the first violation seen, or how the strategy kept the anomaly out.</summary>
     public static string Observed(IReadOnlyList<string> violations, string prevention) =>

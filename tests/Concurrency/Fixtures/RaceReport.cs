@@ -10,12 +10,15 @@ internal static class RaceReport
 {
     static readonly Lock Gate = new();
 
-    public static void Write(string strategy, string scenario, string figures)
+    public static void Write(string strategy, string scenario, string figures) =>
+        Append($"race-report-{DatabaseProvider.Current}.txt", $"{DatabaseProvider.Current,-10} {strategy,-22} {scenario}: {figures}");
+
+    /// <summary>Appends a line to a file in the checkout's artifacts folder; nothing when the tests run outside a checkout.</summary>
+    public static void Append(string fileName, string line)
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent;
         if (root is null) return;
-        var file = Path.Combine(root.FullName, "artifacts", $"race-report-{DatabaseProvider.Current}.txt");
-        lock (Gate) File.AppendAllText(file, $"{DatabaseProvider.Current,-10} {strategy,-22} {scenario}: {figures}{Environment.NewLine}");
+        lock (Gate) File.AppendAllText(Path.Combine(root.FullName, "artifacts", fileName), line + Environment.NewLine);
     }
 }

@@ -50,17 +50,8 @@ public sealed class AppendOnlyRangeLockTests(TestDatabase database) : IClassFixt
         var account = await services.OpenFundedAsync(100m);
         await using var holderScope = services.CreateAsyncScope();
         await using var probeScope = services.CreateAsyncScope();
-        var (locked, release) = (new TaskCompletionSource(), new TaskCompletionSource());
-
-        var holder = holderScope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>()
-            .ExecuteAsync(async (session, ct) =>
-            {
-                await session.LoadForWriteAsync<Account>([account], ct);
-                locked.TrySetResult();
-                await release.Task;
-                return true;
-            }, CancellationToken.None);
-        await Task.WhenAny(locked.Task, holder);
+        var release = new TaskCompletionSource();
+        var holder = await ClaimAndHoldAsync(holderScope.ServiceProvider, account, release.Task);
 
         Task deposit;
         bool blocked;
@@ -94,17 +85,8 @@ public sealed class AppendOnlyRangeLockTests(TestDatabase database) : IClassFixt
         await using var holderScope = services.CreateAsyncScope();
         await using var probeScope = services.CreateAsyncScope();
         var probe = probeScope.ServiceProvider.GetRequiredService<LedgerDbContext>();
-        var (locked, release) = (new TaskCompletionSource(), new TaskCompletionSource());
-
-        var holder = holderScope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>()
-            .ExecuteAsync(async (session, ct) =>
-            {
-                await session.LoadForWriteAsync<Account>([account], ct);
-                locked.TrySetResult();
-                await release.Task;
-                return true;
-            }, CancellationToken.None);
-        await Task.WhenAny(locked.Task, holder);
+        var release = new TaskCompletionSource();
+        var holder = await ClaimAndHoldAsync(holderScope.ServiceProvider, account, release.Task);
 
         Task insert;
         bool blocked;
@@ -140,6 +122,21 @@ public sealed class AppendOnlyRangeLockTests(TestDatabase database) : IClassFixt
             session.Db.Entries.Add(row.Post(1m, Guid.CreateVersion7(), OperationKind.Deposit));
             return true;
         }, CancellationToken.None);
+    }
+
+    /// <summary>A unit that claims the account through the strategy and holds what it took until <paramref name="released"/>.</summary>
+    static async Task<Task> ClaimAndHoldAsync(IServiceProvider scope, Guid account, Task released)
+    {
+        var locked = new TaskCompletionSource();
+        var holder = scope.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>().ExecuteAsync(async (session, ct) =>
+        {
+            await session.LoadForWriteAsync<Account>([account], ct);
+            locked.TrySetResult();
+            await released;
+            return true;
+        }, CancellationToken.None);
+        await Task.WhenAny(locked.Task, holder);
+        return holder;
     }
 
     /// <summary>A raw insert into the account's range, through no strategy: only the database's own locks apply.</summary>

@@ -41,6 +41,8 @@ internal sealed class BenchDatabase
     public DbConnection Connect() => new NpgsqlConnection(ConnectionString);
 #endif
 
+    static readonly LedgerModule Ledger = new();
+
     /// <summary>The Ledger module as the Host wires it, on this database, with <paramref name="strategy"/>.</summary>
     public ServiceProvider Services(string strategy)
     {
@@ -49,7 +51,9 @@ internal sealed class BenchDatabase
             ["ConnectionStrings:Monolith"] = ConnectionString,
             ["Concurrency:Strategy"] = strategy,
         }).Build();
-        return new ServiceCollection().AddLogging().AddLedger(configuration).BuildServiceProvider();
+        var services = new ServiceCollection().AddLogging();
+        Ledger.AddServices(services, configuration);
+        return services.BuildServiceProvider();
     }
 
     /// <summary>Drops and recreates the database, migrates it and opens <paramref name="accounts"/> funded accounts.</summary>
@@ -59,7 +63,7 @@ internal sealed class BenchDatabase
         {
             await using (var scope = services.CreateAsyncScope())
                 await scope.ServiceProvider.GetRequiredService<Monolith.Ledger.Persistence.LedgerDbContext>().Database.EnsureDeletedAsync();
-            await services.MigrateLedgerAsync();
+            await Ledger.MigrateAsync(services);
         }
 
         Accounts = Enumerable.Range(0, accounts).Select(_ => Guid.CreateVersion7()).ToArray();

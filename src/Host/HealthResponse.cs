@@ -9,7 +9,7 @@ internal static class HealthResponse
 {
     public static Task WriteAsync(HttpContext http, HealthReport report)
     {
-        var strategies = http.RequestServices.GetServices<ConfiguredStrategy>().ToDictionary(s => s.Module, s => s.Strategy.ToString());
+        var strategies = http.RequestServices.GetServices<ConfiguredStrategy>().ToDictionary(s => s.Module, s => s.Strategy);
         http.Response.ContentType = "application/json";
         return http.Response.WriteAsync(JsonSerializer.Serialize(new
         {

@@ -7,7 +7,7 @@ using Monolith.Shared.Errors;
 namespace Monolith.Host;
 
 /// <summary>
-/// Turns every refusal into an RFC 9457 problem: 400 invalid input (with field errors), 404 unknown resource,
+/// The one place a refusal becomes an RFC 9457 problem: 400 invalid input (with field errors), 404 unknown resource,
 /// 422 business rule or reused idempotency key, 409 unresolved contention and 503 lock service down or write queue full (both with
 /// Retry-After). Only a fault is a 500.
 /// </summary>
@@ -23,6 +23,14 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             {
                 Status = StatusCodes.Status400BadRequest,
                 Title = "Invalid request",
+            },
+            InvalidCursorException invalid => new HttpValidationProblemDetails(new Dictionary<string, string[]>
+            {
+                [JsonNamingPolicy.CamelCase.ConvertName(invalid.Parameter)] = [invalid.Message],
+            })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = invalid.Title,
             },
             BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Invalid request", Detail = bad.Message },
             NotFoundException e => Problem(StatusCodes.Status404NotFound, e),

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Monolith.Host;
-using Monolith.Ledger;
-using Monolith.Portfolio;
-using Monolith.Trading;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Endpoints;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Modules;
 using Monolith.Shared.Persistence;
 using Scalar.AspNetCore;
 
@@ -14,9 +14,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
 builder.Services.AddOpenApi();
-builder.Services.AddLedger(builder.Configuration);
-builder.Services.AddPortfolio(builder.Configuration);
-builder.Services.AddTrading(builder.Configuration);
+builder.Services.AddModules(builder.Configuration);
 
 var app = builder.Build();
 
@@ -24,28 +22,27 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
+    await app.Services.MigrateModulesAsync();
+foreach (var module in ModuleCatalog.All)
 {
-    await app.Services.MigrateLedgerAsync();
-    await app.Services.MigratePortfolioAsync();
-    await app.Services.MigrateTradingAsync();
-}
-try
-{
-    await app.Services.RecoverTradingAsync();
-}
-catch (Monolith.Shared.Errors.ServiceUnavailableException e)
-{
-    // The lock service is down: the API starts anyway (its writes answer 503) and the next start recovers.
-    app.Logger.LogWarning("Trading recovery skipped: {Message}", e.Message);
+    try
+    {
+        await module.RecoverAsync(app.Services);
+    }
+    catch (ServiceUnavailableException e)
+    {
+        // A service the recovery writes through (the Redis lock) is down: the API starts anyway (its writes answer
+        // 503) and the next start recovers.
+        app.Logger.LogWarning("{Module} recovery skipped: {Message}", module.Name, e.Message);
+    }
 }
 
 app.MapOpenApi();
 app.MapScalarApiReference("/docs", o => o.WithTitle("Monolith API"));
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
-app.MapLedger();
-app.MapPortfolio();
-app.MapTrading();
+foreach (var module in ModuleCatalog.All)
+    module.MapEndpoints(app.MapGroup($"/api/{module.RoutePrefix}").WithTags(module.Name).WithRequestConventions());
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {

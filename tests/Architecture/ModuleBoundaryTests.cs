@@ -2,17 +2,16 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
-using Monolith.Ledger;
-using Monolith.Portfolio;
-using Monolith.Trading;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Modules;
+using Monolith.Trading;
 using NetArchTest.Rules;
 
 namespace Monolith.Tests.Architecture;
 
 public sealed class ModuleBoundaryTests
 {
-    /// <summary>Every module the Host composes: the Monolith assemblies it references, Shared excepted.</summary>
+    /// <summary>Every module the Host composes: what the catalog finds beside it.</summary>
     public static TheoryData<string> Modules()
     {
         var data = new TheoryData<string>();
@@ -20,17 +19,51 @@ public sealed class ModuleBoundaryTests
         return data;
     }
 
-    static IEnumerable<Assembly> ModuleAssemblies() =>
-        typeof(Program).Assembly.GetReferencedAssemblies()
-            .Where(n => n.Name!.StartsWith("Monolith.", StringComparison.Ordinal) && n.Name != "Monolith.Shared")
-            .Select(Assembly.Load);
+    static IEnumerable<Assembly> ModuleAssemblies() => ModuleCatalog.All.Select(m => m.GetType().Assembly).Distinct();
+
+    static DirectoryInfo Root()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent!;
+        return root;
+    }
 
     [Fact]
-    public void The_host_composes_every_module()
+    public void The_host_composes_every_module_project_and_each_project_is_one_module()
     {
-        Assert.Contains(typeof(LedgerModule).Assembly, ModuleAssemblies());
-        Assert.Contains(typeof(PortfolioModule).Assembly, ModuleAssemblies());
-        Assert.Contains(typeof(TradingModule).Assembly, ModuleAssemblies());
+        var projects = Directory.EnumerateDirectories(Path.Combine(Root().FullName, "src", "Modules"))
+            .Select(d => Path.GetFileName(d)!).Where(name => name != "Shared").Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(projects);
+        Assert.Equal(projects, ModuleCatalog.All.Select(m => m.GetType().Assembly.GetName().Name!["Monolith.".Length..]).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal(ModuleCatalog.All.Count, ModuleCatalog.All.Select(m => m.Name).Distinct().Count());
+    }
+
+    [Fact]
+    public void The_host_enumerates_modules_and_never_names_one()
+    {
+        var modules = ModuleCatalog.All.Select(m => m.GetType().Namespace!).Distinct().ToArray();
+        var result = Types.InAssembly(typeof(Program).Assembly).ShouldNot().HaveDependencyOnAny(modules).GetResult();
+        Assert.True(result.IsSuccessful, $"The Host names a module in {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void Shared_depends_on_no_http_result_type()
+    {
+        var result = Types.InAssembly(typeof(IConcurrencyStrategy<>).Assembly).ShouldNot()
+            .HaveDependencyOnAny("Microsoft.AspNetCore.Http.HttpResults", "Microsoft.AspNetCore.Http.TypedResults",
+                "Microsoft.AspNetCore.Http.Results", "Microsoft.AspNetCore.Http.IResult")
+            .GetResult();
+        Assert.True(result.IsSuccessful, $"Shared builds HTTP results in {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Modules))]
+    public void Handlers_never_construct_a_validation_exception(string module)
+    {
+        // Bad input is refused by the validation behavior alone; a handler that finds bad input only the database can
+        // see throws a problem exception of its own (InvalidCursorException).
+        var result = Types.InAssembly(Assembly.Load(module)).ShouldNot().HaveDependencyOn("FluentValidation.ValidationException").GetResult();
+        Assert.True(result.IsSuccessful, $"{module} throws ValidationException in {string.Join(", ", result.FailingTypeNames ?? [])}");
     }
 
     [Theory]
@@ -67,8 +100,7 @@ public sealed class ModuleBoundaryTests
     [Fact]
     public void Only_concurrency_strategies_call_SaveChanges()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent!;
+        var root = Root();
         var strategies = Path.Combine(root.FullName, "src", "Modules", "Shared", "Concurrency");
         var offenders = Directory.EnumerateFiles(Path.Combine(root.FullName, "src"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.StartsWith(strategies, StringComparison.Ordinal) && !f.Contains($"{Path.DirectorySeparatorChar}Migrations{Path.DirectorySeparatorChar}"))
@@ -87,8 +119,7 @@ public sealed class ModuleBoundaryTests
             m => m.Name.StartsWith("set_", StringComparison.Ordinal) && m.IsAssembly);
 
         // And no source removes, updates or bulk-changes the audit set.
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent!;
+        var root = Root();
         var offenders = Directory.EnumerateFiles(Path.Combine(root.FullName, "src"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}Migrations{Path.DirectorySeparatorChar}"))
             .Where(f => Regex.IsMatch(File.ReadAllText(f), @"\bAudit\s*\.\s*(Remove|RemoveRange|Update|UpdateRange|Attach|ExecuteUpdate\w*|ExecuteDelete\w*)\b"))

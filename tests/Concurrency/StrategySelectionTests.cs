@@ -16,7 +16,9 @@ public sealed class StrategySelectionTests
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))
                 .Append(new("ConnectionStrings:Monolith", ModuleDatabase.DefaultConnectionString)))
             .Build();
-        return new ServiceCollection().AddLogging().AddLedger(configuration);
+        var services = new ServiceCollection().AddLogging();
+        new LedgerModule().AddServices(services, configuration);
+        return services;
     }
 
     static string Selected(IServiceCollection services)

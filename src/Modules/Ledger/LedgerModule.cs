@@ -1,38 +1,27 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
+using Monolith.Shared.Modules;
 
 namespace Monolith.Ledger;
 
-/// <summary>The Ledger module's only public entry points: registration, endpoints, migrations.</summary>
-public static class LedgerModule
+/// <summary>The Ledger module: accounts, their append-only entries and balances, deposits, withdrawals and transfers.</summary>
+public sealed class LedgerModule : IModule
 {
-    public const string Name = "Ledger";
-    public const string IdempotencyHeader = "Idempotency-Key";
+    public string Name => "Ledger";
 
-    public static IServiceCollection AddLedger(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddModuleDbContext<LedgerDbContext>(configuration, LedgerDbContext.ModuleName);
-        services.AddConcurrencyStrategy<LedgerDbContext>(configuration, Name);
-        services.AddModuleRequests(typeof(LedgerModule).Assembly);
-        return services;
-    }
+    public void AddServices(IServiceCollection services, IConfiguration configuration) =>
+        services.AddModuleParts<LedgerDbContext>(configuration, this);
 
-    public static IEndpointRouteBuilder MapLedger(this IEndpointRouteBuilder endpoints)
+    public Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) => services.MigrateAsync<LedgerDbContext>(ct);
+
+    public void MapEndpoints(IEndpointRouteBuilder api)
     {
-        var api = endpoints.MapGroup("/api/ledger").WithTags(Name);
         OpenAccountHandler.Map(api);
         CashHandler.Map(api);
         TransferHandler.Map(api);
         GetAccountHandler.Map(api);
         GetStatementHandler.Map(api);
         GetBalanceAtHandler.Map(api);
-        return endpoints;
-    }
-
-    public static async Task MigrateLedgerAsync(this IServiceProvider services, CancellationToken ct = default)
-    {
-        await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Database.MigrateAsync(ct);
     }
 }

@@ -1,39 +1,26 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Monolith.Portfolio.Features;
+using Monolith.Shared.Modules;
 
 namespace Monolith.Portfolio;
 
-/// <summary>The Portfolio module's only public entry points: registration, endpoints, migrations.</summary>
-public static class PortfolioModule
+/// <summary>The Portfolio module: token transactions, and each holding's amount and mean price as of any instant.</summary>
+public sealed class PortfolioModule : IModule
 {
-    public const string Name = "Portfolio";
-    public const string IdempotencyHeader = "Idempotency-Key";
+    public string Name => "Portfolio";
 
-    public static IServiceCollection AddPortfolio(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddModuleDbContext<PortfolioDbContext>(configuration, PortfolioDbContext.ModuleName);
-        services.AddConcurrencyStrategy<PortfolioDbContext>(configuration, Name);
-        services.AddModuleRequests(typeof(PortfolioModule).Assembly);
-        return services;
-    }
+    public void AddServices(IServiceCollection services, IConfiguration configuration) =>
+        services.AddModuleParts<PortfolioDbContext>(configuration, this);
 
-    public static IEndpointRouteBuilder MapPortfolio(this IEndpointRouteBuilder endpoints)
+    public Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) => services.MigrateAsync<PortfolioDbContext>(ct);
+
+    public void MapEndpoints(IEndpointRouteBuilder api)
     {
-        var api = endpoints.MapGroup("/api/portfolio").WithTags(Name);
         RegisterTokenHandler.Map(api);
         OpenPortfolioHandler.Map(api);
         RecordTransactionHandler.Map(api);
         GetHoldingsHandler.Map(api);
         GetHistoryHandler.Map(api);
-        return endpoints;
-    }
-
-    public static async Task MigratePortfolioAsync(this IServiceProvider services, CancellationToken ct = default)
-    {
-        await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<PortfolioDbContext>().Database.MigrateAsync(ct);
     }
 }

@@ -2,14 +2,9 @@ using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Monolith.Ledger;
 using Monolith.Ledger.Persistence;
-using Monolith.Portfolio;
-using Monolith.Portfolio.Persistence;
-using Monolith.Trading;
-using Monolith.Trading.Persistence;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Modules;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Tests.Concurrency.Fixtures;
@@ -31,16 +26,15 @@ public sealed class TestDatabase : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await using var services = Services(nameof(StrategyName.PessimisticRowLock));
-        await services.MigrateLedgerAsync();
-        await services.MigratePortfolioAsync();
-        await services.MigrateTradingAsync();
+        await services.MigrateModulesAsync();
     }
 
     public async Task DisposeAsync()
     {
         await using var services = Services(nameof(StrategyName.PessimisticRowLock));
         await using var scope = services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Database.EnsureDeletedAsync();
+        // Every module's tables live in this one database: dropping it through any module's context drops them all.
+        await scope.ServiceProvider.GetServices<ModuleDbContext>().First().Database.EnsureDeletedAsync();
     }
 
     /// <summary>The modules as the Host wires them, on this database, with <paramref name="strategy"/> (or the unsafe baseline).</summary>
@@ -49,23 +43,14 @@ public sealed class TestDatabase : IAsyncLifetime
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Monolith"] = ConnectionString,
-            ["Concurrency:Strategy"] = strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName ? nameof(StrategyName.PessimisticRowLock) : strategy,
+            ["Concurrency:Strategy"] = strategy,
             ["Concurrency:LockTimeout"] = "00:00:10",
             ["Concurrency:MaxAttempts"] = maxAttempts.ToString(),
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
 
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
-            .AddLedger(configuration).AddPortfolio(configuration).AddTrading(configuration);
-        if (strategy == UnsafeReadModifyWrite<LedgerDbContext>.StrategyName)
-        {
-            UseUnsafeBaseline<LedgerDbContext>(services);
-            UseUnsafeBaseline<PortfolioDbContext>(services);
-            UseUnsafeBaseline<TradingDbContext>(services);
-        }
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
+            .AddStrategyDefinition(UnsafeReadModifyWrite.Definition)
+            .AddModules(configuration)
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
-
-    static void UseUnsafeBaseline<TDb>(IServiceCollection services) where TDb : ModuleDbContext =>
-        services.Replace(ServiceDescriptor.Scoped<IConcurrencyStrategy<TDb>>(sp =>
-            new UnsafeReadModifyWrite<TDb>(sp.GetRequiredService<TDb>(), sp.GetRequiredService<StrategyRuntime>())));
 }

@@ -1,3 +1,4 @@
+using Monolith.Ledger.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 using Polly;
@@ -9,6 +10,12 @@ namespace Monolith.Tests.Concurrency.Fixtures;
 /// (PostgreSQL READ COMMITTED, InnoDB REPEATABLE READ), no locks, no version check, no re-run. It lives in the tests
 /// only, so the Host can never select it; the race suite must catch it.
 /// </summary>
+internal static class UnsafeReadModifyWrite
+{
+    /// <summary>Selectable by name in the test containers only.</summary>
+    public static readonly StrategyDefinition Definition = new(UnsafeReadModifyWrite<LedgerDbContext>.StrategyName, typeof(UnsafeReadModifyWrite<>));
+}
+
 internal sealed class UnsafeReadModifyWrite<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
     where TDb : ModuleDbContext
 {

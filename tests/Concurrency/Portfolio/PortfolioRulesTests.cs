@@ -113,7 +113,7 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
         var third = await SendAsync(new GetHistory(portfolio, "ETH", Limit: 2, After: second.Next));
         Assert.Equal([1m, 2m, 3m, 4m, 5m], first.Items.Concat(second.Items).Concat(third.Items).Select(i => i.Quantity));
         Assert.Null(third.Next);
-        await Assert.ThrowsAsync<FluentValidation.ValidationException>(() => SendAsync(new GetHistory(portfolio, "ETH", After: 999_999)));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => SendAsync(new GetHistory(portfolio, "ETH", After: 999_999)));
     }
 
     static (decimal, decimal, decimal) Of(TransactionResponse r) => (r.Amount, r.MeanPrice, r.LocalMeanPrice);

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Monolith.Shared.Errors;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Behaviors;
@@ -27,4 +28,10 @@ public static class Rules
     public static IRuleBuilderOptions<T, string?> MustBeAnIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
         rule.MaximumLength(IdempotencyRecord.MaxKeyLength)
             .Matches("^[\\x21-\\x7E]+$").WithMessage("'{PropertyName}' must be printable ASCII without spaces.");
+
+    /// <summary>An instant as a query string carries it; null (absent) passes, for the queries that default to now.</summary>
+    public static IRuleBuilderOptions<T, string?> MustBeAnInstant<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(text => text is null || Instants.TryParse(text, out _))
+            .WithMessage("'{PropertyName}' must be an ISO 8601 instant, for example 2026-01-05T12:00:00Z.");
+
 }

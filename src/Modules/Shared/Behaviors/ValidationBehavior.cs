@@ -3,20 +3,23 @@ using MediatR;
 
 namespace Monolith.Shared.Behaviors;
 
-/// <summary>Rejects an invalid command before its handler runs, so bad input changes nothing.</summary>
+/// <summary>
+/// Rejects an invalid request, command or query, before its handler runs, so bad input changes nothing. Route and
+/// query-string values are part of the request, so this is the one place input is checked.
+/// </summary>
 public sealed class ValidationBehavior<TRequest, TResponse>(IEnumerable<IValidator<TRequest>> validators)
     : IPipelineBehavior<TRequest, TResponse>
 {
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        if (request is ICommand<TResponse>)
+        var context = new ValidationContext<TRequest>(request);
+        List<FluentValidation.Results.ValidationFailure>? failures = null;
+        foreach (var validator in validators)
         {
-            var context = new ValidationContext<TRequest>(request);
-            var failures = new List<FluentValidation.Results.ValidationFailure>();
-            foreach (var validator in validators)
-                failures.AddRange((await validator.ValidateAsync(context, cancellationToken)).Errors);
-            if (failures.Count > 0) throw new ValidationException(failures);
+            var result = await validator.ValidateAsync(context, cancellationToken);
+            if (!result.IsValid) (failures ??= []).AddRange(result.Errors);
         }
+        if (failures is not null) throw new ValidationException(failures);
         return await next();
     }
 }

@@ -1,15 +1,44 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Monolith.Shared.Concurrency.Strategies;
 using Monolith.Shared.Persistence;
 using StackExchange.Redis;
 
 namespace Monolith.Shared.Concurrency;
 
+/// <summary>
+/// A strategy that configuration can select by <see cref="Name"/>: an open generic type over the module's DbContext,
+/// built per request scope from the container (its constructor says what it needs), and what it needs registered
+/// first. Adding a strategy is one definition; nothing switches on names.
+/// </summary>
+public sealed record StrategyDefinition(string Name, Type Implementation, Action<IServiceCollection, IConfiguration, ConcurrencyOptions>? Prerequisites = null)
+{
+    public static readonly IReadOnlyList<StrategyDefinition> BuiltIn =
+    [
+        new(nameof(StrategyName.PessimisticRowLock), typeof(PessimisticRowLock<>)),
+        new(nameof(StrategyName.OptimisticCas), typeof(OptimisticCas<>)),
+        new(nameof(StrategyName.HybridMvcc), typeof(HybridMvcc<>)),
+        new(nameof(StrategyName.GapLock), typeof(GapLock<>)),
+        new(nameof(StrategyName.SerializableRetry), typeof(SerializableRetry<>)),
+        new(nameof(StrategyName.RedisLock), typeof(RedisLock<>), (services, configuration, _) => ConcurrencyRegistration.AddRedisLocks(services, configuration)),
+        new(nameof(StrategyName.SingleWriter), typeof(SingleWriter<>), (services, _, options) =>
+        {
+            ConcurrencyRegistration.ValidateSingleWriter(options.SingleWriter);
+            services.TryAddSingleton(typeof(WriteQueue<>));
+        }),
+    ];
+}
+
 public static class ConcurrencyRegistration
 {
+    /// <summary>
+    /// Makes <paramref name="definition"/> selectable by name in this container, beside the built-in ones; the test
+    /// suite adds its unsafe baseline this way, so the Host can never select it.
+    /// </summary>
+    public static IServiceCollection AddStrategyDefinition(this IServiceCollection services, StrategyDefinition definition) =>
+        services.AddSingleton(definition);
+
     /// <summary>
     /// Registers the strategy configured for <paramref name="module"/> (Concurrency:Modules:&lt;module&gt;, else
     /// Concurrency:Strategy). An unknown name throws here, so the host does not start.
@@ -19,30 +48,31 @@ public static class ConcurrencyRegistration
     {
         var options = configuration.GetSection(ConcurrencyOptions.Section).Get<ConcurrencyOptions>() ?? new ConcurrencyOptions();
         if (options.MaxAttempts < 1) throw new InvalidOperationException("Concurrency:MaxAttempts must be at least 1.");
-        var strategy = Parse(options.StrategyFor(module), module);
+        var definition = Find(Definitions(services), options.StrategyFor(module), module);
 
         services.TryAddSingleton(options);
         services.TryAddSingleton<ConcurrencyMetrics>();
         services.TryAddSingleton<StrategyRuntime>();
-        if (strategy == StrategyName.RedisLock) AddRedisLocks(services, configuration);
-        if (strategy == StrategyName.SingleWriter)
-        {
-            ValidateSingleWriter(options.SingleWriter);
-            services.TryAddSingleton<WriteQueue<TDb>>();
-        }
-        services.AddScoped<IConcurrencyStrategy<TDb>>(sp => Create(strategy, sp.GetRequiredService<TDb>(), sp.GetRequiredService<StrategyRuntime>(), sp));
-        services.AddSingleton(new ConfiguredStrategy(module, strategy));
+        definition.Prerequisites?.Invoke(services, configuration, options);
+        var implementation = definition.Implementation.MakeGenericType(typeof(TDb));
+        var factory = ActivatorUtilities.CreateFactory(implementation, Type.EmptyTypes);
+        services.AddScoped(sp => (IConcurrencyStrategy<TDb>)factory(sp, null));
+        services.AddSingleton(new ConfiguredStrategy(module, definition.Name));
         return services;
     }
 
-    public static StrategyName Parse(string configured, string module) =>
-        Enum.GetValues<StrategyName>().Cast<StrategyName?>()
-            .FirstOrDefault(s => string.Equals(s.ToString(), configured?.Trim(), StringComparison.OrdinalIgnoreCase))
+    static IReadOnlyList<StrategyDefinition> Definitions(IServiceCollection services) =>
+        StrategyDefinition.BuiltIn
+            .Concat(services.Where(s => s.ServiceType == typeof(StrategyDefinition)).Select(s => (StrategyDefinition)s.ImplementationInstance!))
+            .ToList();
+
+    static StrategyDefinition Find(IReadOnlyList<StrategyDefinition> definitions, string configured, string module) =>
+        definitions.FirstOrDefault(d => string.Equals(d.Name, configured?.Trim(), StringComparison.OrdinalIgnoreCase))
         ?? throw new InvalidOperationException(
             $"Unknown concurrency strategy '{configured}' for module {module} (Concurrency:Strategy or Concurrency:Modules:{module}). " +
-            $"Known strategies: {string.Join(", ", Enum.GetNames<StrategyName>())}.");
+            $"Known strategies: {string.Join(", ", definitions.Select(d => d.Name))}.");
 
-    static void ValidateSingleWriter(SingleWriterOptions options)
+    internal static void ValidateSingleWriter(SingleWriterOptions options)
     {
         if (options.Partitions < 1) throw new InvalidOperationException("Concurrency:SingleWriter:Partitions must be at least 1.");
         if (options.MaxBatchSize < 1) throw new InvalidOperationException("Concurrency:SingleWriter:MaxBatchSize must be at least 1.");
@@ -53,7 +83,7 @@ public static class ConcurrencyRegistration
     /// The Redis connection (ConnectionStrings:Redis, default 127.0.0.1:6379). It does not abort when Redis is down at
     /// start-up: it reconnects in the background, and until then every RedisLock write fails closed with a 503.
     /// </summary>
-    static void AddRedisLocks(IServiceCollection services, IConfiguration configuration)
+    internal static void AddRedisLocks(IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton<IConnectionMultiplexer>(_ =>
         {
@@ -66,20 +96,7 @@ public static class ConcurrencyRegistration
         });
         services.TryAddSingleton<RedisLocks>();
     }
-
-    public static IConcurrencyStrategy<TDb> Create<TDb>(StrategyName name, TDb db, StrategyRuntime runtime, IServiceProvider services) where TDb : ModuleDbContext =>
-        name switch
-        {
-            StrategyName.PessimisticRowLock => new PessimisticRowLock<TDb>(db, runtime),
-            StrategyName.OptimisticCas => new OptimisticCas<TDb>(db, runtime),
-            StrategyName.HybridMvcc => new HybridMvcc<TDb>(db, runtime),
-            StrategyName.GapLock => new GapLock<TDb>(db, runtime),
-            StrategyName.SerializableRetry => new SerializableRetry<TDb>(db, runtime),
-            StrategyName.RedisLock => new RedisLock<TDb>(db, runtime, services.GetRequiredService<RedisLocks>()),
-            StrategyName.SingleWriter => new SingleWriter<TDb>(services.GetRequiredService<WriteQueue<TDb>>()),
-            _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
-        };
 }
 
 /// <summary>Which strategy a module runs; logged at start-up and shown by /health.</summary>
-public sealed record ConfiguredStrategy(string Module, StrategyName Strategy);
+public sealed record ConfiguredStrategy(string Module, string Strategy);

@@ -10,6 +10,15 @@ public abstract class ProblemException(string title, string detail) : Exception(
 public sealed class NotFoundException(string resource, object id)
     : ProblemException($"{resource} not found", $"{resource} '{id}' does not exist.");
 
+/// <summary>
+/// 400: a keyset cursor that is well-formed but names no row of the sequence being paged; only the database can tell,
+/// so it is found by the handler, not the validator.
+/// </summary>
+public sealed class InvalidCursorException(string parameter, string detail) : ProblemException("Invalid request", detail)
+{
+    public string Parameter { get; } = parameter;
+}
+
 /// <summary>422: the request is well-formed but a business rule refuses it (insufficient funds, currency mismatch).</summary>
 public sealed class BusinessRuleException(string title, string detail) : ProblemException(title, detail);
 

@@ -7,6 +7,9 @@ namespace Monolith.Shared.Persistence;
 /// <summary>A command that may carry a client's idempotency key (the Idempotency-Key header).</summary>
 public interface IIdempotentCommand
 {
+    /// <summary>The request header that carries the key, on every route whose command takes one.</summary>
+    public const string Header = "Idempotency-Key";
+
     string? IdempotencyKey { get; }
 }
 

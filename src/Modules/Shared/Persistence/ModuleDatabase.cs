@@ -30,6 +30,8 @@ public static class ModuleDatabase
     {
         var connectionString = ConnectionString(configuration);
         services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database");
+        // Every module's context is also a ModuleDbContext, for what concerns them all (the test fixtures drop the database through one).
+        services.AddScoped<ModuleDbContext>(sp => sp.GetRequiredService<TDb>());
         return services.AddDbContext<TDb>(o => o.UseModuleDatabase(connectionString, module).AddInterceptors(CommandWatch.Instance));
     }
 }

@@ -58,16 +58,12 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
 
     internal static void Map(IEndpointRouteBuilder api)
     {
-        api.MapPost("/accounts/{id:guid}/deposits", (Guid id, AmountRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey,
+        api.MapPost("/accounts/{id:guid}/deposits", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
                 IMediator mediator, CancellationToken ct) => SendAsync(new Deposit(id, body.Amount, idempotencyKey), mediator, ct))
-            .WithName(nameof(Deposit)).WithSummary("Credits an account from an external source.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
-        api.MapPost("/accounts/{id:guid}/withdrawals", (Guid id, AmountRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey,
+            .WithName(nameof(Deposit)).Sends<Deposit>().WithSummary("Credits an account from an external source.");
+        api.MapPost("/accounts/{id:guid}/withdrawals", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
                 IMediator mediator, CancellationToken ct) => SendAsync(new Withdraw(id, body.Amount, idempotencyKey), mediator, ct))
-            .WithName(nameof(Withdraw)).WithSummary("Debits an account to an external destination; never below its overdraft limit.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithName(nameof(Withdraw)).Sends<Withdraw>().WithSummary("Debits an account to an external destination; never below its overdraft limit.");
     }
 
     // MediatR finds the handler by the command's runtime type, Deposit or Withdraw.

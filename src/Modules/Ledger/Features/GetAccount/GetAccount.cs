@@ -15,6 +15,5 @@ internal sealed class GetAccountHandler(LedgerDbContext db) : IRequestHandler<Ge
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id:guid}", async Task<Ok<AccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetAccount(id), ct)))
-            .WithName(nameof(GetAccount)).WithSummary("The account's balance and version.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName(nameof(GetAccount)).Sends<GetAccount>().WithSummary("The account's balance and version.");
 }

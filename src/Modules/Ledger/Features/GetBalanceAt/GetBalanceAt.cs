@@ -1,8 +1,17 @@
 namespace Monolith.Ledger.Features;
 
-public sealed record GetBalanceAt(Guid AccountId, DateTimeOffset At) : IRequest<BalanceAt>;
+/// <summary>The balance as of <see cref="At"/>, an ISO 8601 instant as the query string carries it.</summary>
+public sealed record GetBalanceAt(Guid AccountId, string? At) : IRequest<BalanceAt>
+{
+    public GetBalanceAt(Guid accountId, DateTimeOffset at) : this(accountId, Instants.Format(at)) { }
+}
 
 public sealed record BalanceAt(Guid AccountId, decimal Balance, DateTimeOffset At);
+
+internal sealed class GetBalanceAtValidator : AbstractValidator<GetBalanceAt>
+{
+    public GetBalanceAtValidator() => RuleFor(x => x.At).NotNull().MustBeAnInstant();
+}
 
 internal sealed class GetBalanceAtHandler(LedgerDbContext db) : IRequestHandler<GetBalanceAt, BalanceAt>
 {
@@ -10,21 +19,18 @@ internal sealed class GetBalanceAtHandler(LedgerDbContext db) : IRequestHandler<
     public async Task<BalanceAt> Handle(GetBalanceAt query, CancellationToken ct)
     {
         if (!await db.Accounts.AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Account", query.AccountId);
-        var at = query.At.ToUniversalTime();
+        var instant = Instants.Parse(query.At!);
+        var at = instant.ToUniversalTime();
         var balance = await db.Entries.AsNoTracking()
             .Where(e => e.AccountId == query.AccountId && e.CreatedAt <= at)
             .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id)
             .Select(e => (decimal?)e.BalanceAfter)
             .FirstOrDefaultAsync(ct);
-        return new BalanceAt(query.AccountId, balance ?? 0m, query.At);
+        return new BalanceAt(query.AccountId, balance ?? 0m, instant);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}/balance", async Task<Results<Ok<BalanceAt>, ProblemHttpResult>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
-            {
-                if (!Instants.TryParse(at, out var instant)) return Instants.Invalid("at");
-                return TypedResults.Ok(await mediator.Send(new GetBalanceAt(id, instant), ct));
-            })
-            .WithName(nameof(GetBalanceAt)).WithSummary("The account's balance as of an instant.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/accounts/{id:guid}/balance", async Task<Ok<BalanceAt>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetBalanceAt(id, at), ct)))
+            .WithName(nameof(GetBalanceAt)).Sends<GetBalanceAt>().WithSummary("The account's balance as of an instant.");
 }

@@ -37,11 +37,10 @@ internal sealed class OpenAccountHandler(IConcurrencyStrategy<LedgerDbContext> s
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/accounts", async Task<Created<AccountResponse>> (
-                OpenAccountRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                OpenAccountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
             {
                 var account = await mediator.Send(new OpenAccount(body.Currency, body.OverdraftLimit ?? 0, idempotencyKey), ct);
                 return TypedResults.Created($"/api/ledger/accounts/{account.Id}", account);
             })
-            .WithName(nameof(OpenAccount)).WithSummary("Opens an account in one currency, with an optional overdraft limit (default 0).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithName(nameof(OpenAccount)).Sends<OpenAccount>().WithSummary("Opens an account in one currency, with an optional overdraft limit (default 0).");
 }

@@ -49,13 +49,13 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/transfers", async Task<Created<TransferResponse>> (
-                TransferRequest body, [FromHeader(Name = LedgerModule.IdempotencyHeader)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                TransferRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
             {
                 var transfer = await mediator.Send(new Transfer(body.FromAccountId, body.ToAccountId, body.Amount, idempotencyKey), ct);
                 return TypedResults.Created($"/api/ledger/transfers/{transfer.Id}", transfer);
             })
-            .WithName(nameof(Transfer))
-            .WithSummary("Moves an amount between two accounts of one currency.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithName(nameof(Transfer)).Sends<Transfer>()
+            // Its accounts are named in the body, not the route.
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Moves an amount between two accounts of one currency.");
 }

@@ -4,7 +4,7 @@ namespace Monolith.Portfolio.Features;
 /// One token's transactions in execution order, each with the holding right after it, a page at a time:
 /// <see cref="After"/> is the previous page's Next.
 /// </summary>
-public sealed record GetHistory(Guid PortfolioId, string Symbol, int Limit = GetHistory.DefaultLimit, long? After = null) : IRequest<HistoryPage>
+public sealed record GetHistory(Guid PortfolioId, string Symbol, int Limit = GetHistory.DefaultLimit, long? After = null) : IRequest<HistoryPage>, IKeysetPageQuery
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -20,16 +20,14 @@ internal sealed class GetHistoryValidator : AbstractValidator<GetHistory>
 {
     public GetHistoryValidator()
     {
-        RuleFor(x => x.Limit).InclusiveBetween(1, GetHistory.MaxLimit);
-        RuleFor(x => x.After).GreaterThan(0);
+        Include(new KeysetPageRules<GetHistory>(GetHistory.MaxLimit));
     }
 }
 
-internal sealed class GetHistoryHandler(PortfolioDbContext db, IValidator<GetHistory> validator) : IRequestHandler<GetHistory, HistoryPage>
+internal sealed class GetHistoryHandler(PortfolioDbContext db) : IRequestHandler<GetHistory, HistoryPage>
 {
     public async Task<HistoryPage> Handle(GetHistory query, CancellationToken ct)
     {
-        await validator.ValidateAndThrowAsync(query, ct);
         if (!await db.Portfolios.AnyAsync(p => p.Id == query.PortfolioId, ct)) throw new NotFoundException("Portfolio", query.PortfolioId);
         var positionId = Position.IdFor(query.PortfolioId, query.Symbol);
 
@@ -40,22 +38,19 @@ internal sealed class GetHistoryHandler(PortfolioDbContext db, IValidator<GetHis
             // page if it sorts after the cursor, and never makes a row repeat.
             var cursor = await db.Snapshots.AsNoTracking().Where(s => s.TransactionId == after && s.PositionId == positionId)
                 .Select(s => (DateTimeOffset?)s.ExecutedAt).SingleOrDefaultAsync(ct)
-                ?? throw new ValidationException([new FluentValidation.Results.ValidationFailure(nameof(GetHistory.After), $"Transaction {after} is not in this token's history.")]);
+                ?? throw new InvalidCursorException(nameof(GetHistory.After), $"Transaction {after} is not in this token's history.");
             snapshots = snapshots.Where(s => s.ExecutedAt > cursor || (s.ExecutedAt == cursor && s.TransactionId > after));
         }
-        var page = await snapshots.OrderBy(s => s.ExecutedAt).ThenBy(s => s.TransactionId).Take(query.Limit + 1)
+        var (items, next) = await snapshots.OrderBy(s => s.ExecutedAt).ThenBy(s => s.TransactionId)
             .Select(s => new HistoryItem(s.TransactionId, s.ExecutedAt, s.Transaction.Side, s.Transaction.Quantity, s.Transaction.UnitPrice,
                 s.Transaction.LocalUnitPrice, s.Amount, s.MeanPrice, s.LocalMeanPrice))
-            .ToListAsync(ct);
-        var more = page.Count > query.Limit;
-        if (more) page.RemoveAt(page.Count - 1);
-        return new HistoryPage(page, more ? page[^1].TransactionId : null);
+            .PageAsync(query.Limit, s => s.TransactionId, ct);
+        return new HistoryPage(items, next);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/portfolios/{id:guid}/tokens/{symbol}/history", async Task<Ok<HistoryPage>> (
                 Guid id, string symbol, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetHistory(id, symbol, limit ?? GetHistory.DefaultLimit, after), ct)))
-            .WithName(nameof(GetHistory)).WithSummary("The token's transactions in execution order with the holding after each; pass 'next' back as 'after'.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName(nameof(GetHistory)).Sends<GetHistory>().WithSummary("The token's transactions in execution order with the holding after each; pass 'next' back as 'after'.");
 }

@@ -32,11 +32,10 @@ internal sealed class OpenPortfolioHandler(IConcurrencyStrategy<PortfolioDbConte
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/portfolios", async Task<Created<PortfolioResponse>> (
-                OpenPortfolioRequest body, [FromHeader(Name = PortfolioModule.IdempotencyHeader)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                OpenPortfolioRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
             {
                 var portfolio = await mediator.Send(new OpenPortfolio(body.Owner, idempotencyKey), ct);
                 return TypedResults.Created($"/api/portfolio/portfolios/{portfolio.Id}/holdings", portfolio);
             })
-            .WithName(nameof(OpenPortfolio)).WithSummary("Opens a portfolio for an owner.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithName(nameof(OpenPortfolio)).Sends<OpenPortfolio>().WithSummary("Opens a portfolio for an owner.");
 }

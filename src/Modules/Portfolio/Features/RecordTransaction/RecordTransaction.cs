@@ -80,7 +80,7 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/portfolios/{id:guid}/transactions", async Task<Created<TransactionResponse>> (
-                Guid id, RecordTransactionRequest body, [FromHeader(Name = PortfolioModule.IdempotencyHeader)] string? idempotencyKey,
+                Guid id, RecordTransactionRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
                 IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no TradeSide, which the validator reports as a field error.
@@ -89,8 +89,6 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
                 var recorded = await mediator.Send(command, ct);
                 return TypedResults.Created($"/api/portfolio/portfolios/{id}/tokens/{recorded.Symbol}/history", recorded);
             })
-            .WithName(nameof(RecordTransaction))
-            .WithSummary("Records a buy or sell, backdated or not; answers with the holding right after it.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithName(nameof(RecordTransaction)).Sends<RecordTransaction>()
+            .WithSummary("Records a buy or sell, backdated or not; answers with the holding right after it.");
 }

@@ -45,11 +45,10 @@ internal sealed class RegisterTokenHandler(IConcurrencyStrategy<PortfolioDbConte
     {
         api.MapPut("/tokens/{symbol}", async Task<Ok<TokenResponse>> (string symbol, QuoteCurrencyRequest body, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new RegisterToken(symbol, body.QuoteCurrency), ct)))
-            .WithName(nameof(RegisterToken)).WithSummary("Registers a token with its quote currency; repeating it is harmless.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .WithName(nameof(RegisterToken)).Sends<RegisterToken>().WithSummary("Registers a token with its quote currency; repeating it is harmless.");
         api.MapGet("/tokens", async Task<Ok<IReadOnlyList<TokenResponse>>> (IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new ListTokens(), ct)))
-            .WithName(nameof(ListTokens)).WithSummary("The registered tokens.");
+            .WithName(nameof(ListTokens)).Sends<ListTokens>().WithSummary("The registered tokens.");
     }
 }
 

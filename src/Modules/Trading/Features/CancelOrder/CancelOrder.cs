@@ -31,7 +31,5 @@ internal sealed class CancelOrderHandler(IConcurrencyStrategy<TradingDbContext> 
         api.MapPost("/orders/{id:guid}/cancel", async Task<Ok<OrderResponse>> (
                 Guid id, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new CancelOrder(id, actor ?? TradingModule.DefaultActor), ct)))
-            .WithName(nameof(CancelOrder)).WithSummary("Cancels a pending order.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .WithName(nameof(CancelOrder)).Sends<CancelOrder>().WithSummary("Cancels a pending order.");
 }

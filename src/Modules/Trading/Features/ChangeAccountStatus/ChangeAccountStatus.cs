@@ -44,8 +44,6 @@ internal sealed class ChangeAccountStatusHandler(IConcurrencyStrategy<TradingDbC
             api.MapPost($"/accounts/{{id:guid}}/{path}", async Task<Ok<TradingAccountResponse>> (
                     Guid id, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                     TypedResults.Ok(await mediator.Send(new ChangeAccountStatus(id, to, actor ?? TradingModule.DefaultActor), ct)))
-                .WithName($"{path}Account").WithSummary($"Moves the account to {to}; a transition the state machine does not allow gets 422.")
-                .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+                .WithName($"{path}Account").Sends<ChangeAccountStatus>().WithSummary($"Moves the account to {to}; a transition the state machine does not allow gets 422.");
     }
 }

@@ -46,10 +46,7 @@ internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> s
         api.MapPost("/trades/{id:guid}/close", async Task<Ok<TradeResponse>> (
                 Guid id, ExitPriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new CloseTrade(id, body.ExitPrice, actor ?? TradingModule.DefaultActor), ct)))
-            .WithName(nameof(CloseTrade)).WithSummary("Closes an open trade; a second close is refused (422).")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .WithName(nameof(CloseTrade)).Sends<CloseTrade>().WithSummary("Closes an open trade; a second close is refused (422).");
 }
 
 public sealed record ExitPriceRequest(decimal ExitPrice);

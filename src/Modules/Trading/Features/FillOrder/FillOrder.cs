@@ -63,8 +63,5 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
         api.MapPost("/orders/{id:guid}/fill", async Task<Ok<OrderResponse>> (
                 Guid id, PriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new FillOrder(id, body.Price, actor ?? TradingModule.DefaultActor), ct)))
-            .WithName(nameof(FillOrder)).WithSummary("Fills a pending order within its limit: the trade opens and the account reserves its cost; or the order is rejected.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .WithName(nameof(FillOrder)).Sends<FillOrder>().WithSummary("Fills a pending order within its limit: the trade opens and the account reserves its cost; or the order is rejected.");
 }

@@ -18,6 +18,5 @@ internal sealed class GetTradingAccountHandler(TradingDbContext db) : IRequestHa
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id:guid}", async Task<Ok<TradingAccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetTradingAccount(id), ct)))
-            .WithName(nameof(GetTradingAccount)).WithSummary("The account: balances, P&L, drawdown, status, version.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName(nameof(GetTradingAccount)).Sends<GetTradingAccount>().WithSummary("The account: balances, P&L, drawdown, status, version.");
 }

@@ -2,7 +2,19 @@ namespace Monolith.Trading.Features;
 
 public enum TradeFilter { All, Open, Closed }
 
-public sealed record GetTrades(Guid AccountId, TradeFilter Status = TradeFilter.All) : IRequest<IReadOnlyList<TradeResponse>>;
+/// <summary>The account's trades; <see cref="Status"/> is "open", "closed" or "all" (the default), as the query string carries it.</summary>
+public sealed record GetTrades(Guid AccountId, string? Status = null) : IRequest<IReadOnlyList<TradeResponse>>
+{
+    internal TradeFilter Filter => Status is null ? TradeFilter.All : Enum.Parse<TradeFilter>(Status, ignoreCase: true);
+}
+
+internal sealed class GetTradesValidator : AbstractValidator<GetTrades>
+{
+    public GetTradesValidator() =>
+        RuleFor(x => x.Status)
+            .Must(status => status is null || (Enum.TryParse<TradeFilter>(status, ignoreCase: true, out var filter) && Enum.IsDefined(filter) && !int.TryParse(status, out _)))
+            .WithMessage("'{PropertyName}' must be open, closed or all.");
+}
 
 internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<GetTrades, IReadOnlyList<TradeResponse>>
 {
@@ -10,7 +22,7 @@ internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<Ge
     {
         if (!await db.Accounts.AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Trading account", query.AccountId);
         var trades = db.Trades.AsNoTracking().Where(t => t.AccountId == query.AccountId);
-        trades = query.Status switch
+        trades = query.Filter switch
         {
             TradeFilter.Open => trades.Where(t => t.ExitPrice == null),
             TradeFilter.Closed => trades.Where(t => t.ExitPrice != null),
@@ -24,14 +36,8 @@ internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<Ge
             t.OpenedAt, t.ExitPrice, t.Pnl, t.ClosedAt));
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}/trades", async Task<Results<Ok<IReadOnlyList<TradeResponse>>, ProblemHttpResult>> (
+        api.MapGet("/accounts/{id:guid}/trades", async Task<Ok<IReadOnlyList<TradeResponse>>> (
                 Guid id, string? status, IMediator mediator, CancellationToken ct) =>
-            {
-                if (!Enum.TryParse<TradeFilter>(status ?? nameof(TradeFilter.All), ignoreCase: true, out var filter) || !Enum.IsDefined(filter))
-                    return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request",
-                        extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["status"] = ["'status' must be open, closed or all."] } });
-                return TypedResults.Ok(await mediator.Send(new GetTrades(id, filter), ct));
-            })
-            .WithName(nameof(GetTrades)).WithSummary("The account's trades, oldest first; ?status=open|closed filters.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+                TypedResults.Ok(await mediator.Send(new GetTrades(id, status), ct)))
+            .WithName(nameof(GetTrades)).Sends<GetTrades>().WithSummary("The account's trades, oldest first; ?status=open|closed filters.");
 }

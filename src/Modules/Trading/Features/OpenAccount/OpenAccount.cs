@@ -38,6 +38,5 @@ internal sealed class OpenTradingAccountHandler(IConcurrencyStrategy<TradingDbCo
                 var account = await mediator.Send(new OpenTradingAccount(body.InitialBalance, body.MaxDrawdownLimitPct, actor ?? TradingModule.DefaultActor), ct);
                 return TypedResults.Created($"/api/trading/accounts/{account.Id}", account);
             })
-            .WithName(nameof(OpenTradingAccount)).WithSummary("Opens a trading account with its initial balance and max drawdown limit (percent).")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .WithName(nameof(OpenTradingAccount)).Sends<OpenTradingAccount>().WithSummary("Opens a trading account with its initial balance and max drawdown limit (percent).");
 }

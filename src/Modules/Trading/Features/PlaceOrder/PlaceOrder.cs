@@ -53,7 +53,7 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/accounts/{id:guid}/orders", async Task<Created<OrderResponse>> (
-                Guid id, PlaceOrderRequest body, [FromHeader(Name = TradingModule.IdempotencyHeader)] string? idempotencyKey,
+                Guid id, PlaceOrderRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
                 [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no OrderSide, which the validator reports as a field error.
@@ -62,10 +62,7 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
                     idempotencyKey, actor ?? TradingModule.DefaultActor), ct);
                 return TypedResults.Created($"/api/trading/orders/{order.Id}", order);
             })
-            .WithName(nameof(PlaceOrder)).WithSummary("Records a pending limit order (the write-ahead log) and the decision behind it.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .WithName(nameof(PlaceOrder)).Sends<PlaceOrder>().WithSummary("Records a pending limit order (the write-ahead log) and the decision behind it.");
 }
 
 public sealed record GetOrder(Guid OrderId) : IRequest<OrderResponse>;
@@ -82,6 +79,5 @@ internal sealed class GetOrderHandler(TradingDbContext db) : IRequestHandler<Get
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/orders/{id:guid}", async Task<Ok<OrderResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetOrder(id), ct)))
-            .WithName(nameof(GetOrder)).WithSummary("One order and, once filled, its trade.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName(nameof(GetOrder)).Sends<GetOrder>().WithSummary("One order and, once filled, its trade.");
 }

@@ -40,6 +40,5 @@ internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContex
                 var decision = await mediator.Send(new RecordDecision(id, body.Symbol, body.Action, body.Reason, body.StrategyName), ct);
                 return TypedResults.Created($"/api/trading/accounts/{id}/decisions", decision);
             })
-            .WithName(nameof(RecordDecision)).WithSummary("Records a strategy's decision that placed no order.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName(nameof(RecordDecision)).Sends<RecordDecision>().WithSummary("Records a strategy's decision that placed no order.");
 }

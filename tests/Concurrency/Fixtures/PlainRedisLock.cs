@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 using Polly;
@@ -9,11 +10,10 @@ namespace Monolith.Tests.Concurrency.Fixtures;
 /// The Redis lock as it is usually written, kept in the tests as the design RedisLock replaces: SET key value NX PX ttl
 /// per row, no extension, no fencing, released by a Lua compare-and-delete; the writes themselves are unconditional.
 /// </summary>
-internal sealed class PlainRedisLock<TDb>(TDb db, StrategyRuntime runtime, IConnectionMultiplexer redis, TimeSpan ttl)
-    : ConcurrencyStrategy<TDb>(db, runtime) where TDb : ModuleDbContext
+internal sealed class PlainRedisLock<TDb>(IDbContextFactory<TDb> contexts, StrategyRuntime runtime, IConnectionMultiplexer redis, TimeSpan ttl)
+    : ConcurrencyStrategy<TDb>(contexts, runtime) where TDb : ModuleDbContext
 {
     const string Release = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-    readonly List<(RedisKey Key, string Owner)> _held = [];
 
     public const string StrategyName = "PlainRedisLock";
 
@@ -23,27 +23,34 @@ internal sealed class PlainRedisLock<TDb>(TDb db, StrategyRuntime runtime, IConn
 
     public static RedisKey KeyFor(Guid id) => $"plain:lock:{id:N}";
 
-    protected override async Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
-    {
-        try
-        {
-            return await RunInOneTransactionAsync(System.Data.IsolationLevel.ReadCommitted, work, ct);
-        }
-        finally
-        {
-            foreach (var (key, owner) in _held) await redis.GetDatabase().ScriptEvaluateAsync(Release, [key], [owner]);
-            _held.Clear();
-        }
-    }
+    protected override WriteSession<TDb> OpenSession(TDb db) => new Session(db, Name, Runtime, redis, ttl);
 
-    protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    sealed class Session(TDb db, string name, StrategyRuntime runtime, IConnectionMultiplexer redis, TimeSpan ttl) : WriteSession<TDb>(db, name, runtime)
     {
-        foreach (var id in ids.Distinct().Order())
+        readonly List<(RedisKey Key, string Owner)> _held = [];
+
+        protected internal override async Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
         {
-            var owner = Guid.NewGuid().ToString("N");
-            while (!await redis.GetDatabase().StringSetAsync(KeyFor(id), owner, ttl, When.NotExists)) await Task.Delay(5, ct);
-            _held.Add((KeyFor(id), owner));
+            try
+            {
+                return await RunInOneTransactionAsync(System.Data.IsolationLevel.ReadCommitted, work, ct);
+            }
+            finally
+            {
+                foreach (var (key, owner) in _held) await redis.GetDatabase().ScriptEvaluateAsync(Release, [key], [owner]);
+                _held.Clear();
+            }
         }
-        return await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+
+        protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+        {
+            foreach (var id in ids.Distinct().Order())
+            {
+                var owner = Guid.NewGuid().ToString("N");
+                while (!await redis.GetDatabase().StringSetAsync(KeyFor(id), owner, ttl, When.NotExists)) await Task.Delay(5, ct);
+                _held.Add((KeyFor(id), owner));
+            }
+            return await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Monolith.Ledger.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
@@ -5,18 +6,18 @@ using Polly;
 
 namespace Monolith.Tests.Concurrency.Fixtures;
 
-/// <summary>
-/// The unsafe baseline: a plain read-modify-write in one transaction at the database's default isolation
-/// (PostgreSQL READ COMMITTED, InnoDB REPEATABLE READ), no locks, no version check, no re-run. It lives in the tests
-/// only, so the Host can never select it; the race suite must catch it.
-/// </summary>
 internal static class UnsafeReadModifyWrite
 {
     /// <summary>Selectable by name in the test containers only.</summary>
     public static readonly StrategyDefinition Definition = new(UnsafeReadModifyWrite<LedgerDbContext>.StrategyName, typeof(UnsafeReadModifyWrite<>));
 }
 
-internal sealed class UnsafeReadModifyWrite<TDb>(TDb db, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(db, runtime)
+/// <summary>
+/// The unsafe baseline: a plain read-modify-write in one transaction at the database's default isolation
+/// (PostgreSQL READ COMMITTED, InnoDB REPEATABLE READ), no locks, no version check, no re-run. It lives in the tests
+/// only, so the Host can never select it; the race suite must catch it.
+/// </summary>
+internal sealed class UnsafeReadModifyWrite<TDb>(IDbContextFactory<TDb> contexts, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(contexts, runtime)
     where TDb : ModuleDbContext
 {
     public const string StrategyName = "UnsafeReadModifyWrite";
@@ -25,9 +26,14 @@ internal sealed class UnsafeReadModifyWrite<TDb>(TDb db, StrategyRuntime runtime
 
     protected override ResiliencePipeline Retry => ResiliencePipeline.Empty;
 
-    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
-        RunInOneTransactionAsync(isolation: null, work, ct);
+    protected override WriteSession<TDb> OpenSession(TDb db) => new Session(db, Name, Runtime);
 
-    protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
-        QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+    sealed class Session(TDb db, string name, StrategyRuntime runtime) : WriteSession<TDb>(db, name, runtime)
+    {
+        protected internal override Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+            RunInOneTransactionAsync(isolation: null, work, ct);
+
+        protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+            QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+    }
 }

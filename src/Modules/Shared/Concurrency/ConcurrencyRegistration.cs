@@ -9,7 +9,7 @@ namespace Monolith.Shared.Concurrency;
 
 /// <summary>
 /// A strategy that configuration can select by <see cref="Name"/>: an open generic type over the module's DbContext,
-/// built per request scope from the container (its constructor says what it needs), and what it needs registered
+/// built once from the container (its constructor says what it needs; strategies keep no state of their own), and what it needs registered
 /// first. Adding a strategy is one definition; nothing switches on names.
 /// </summary>
 public sealed record StrategyDefinition(string Name, Type Implementation, Action<IServiceCollection, IConfiguration, ConcurrencyOptions>? Prerequisites = null)
@@ -56,7 +56,8 @@ public static class ConcurrencyRegistration
         definition.Prerequisites?.Invoke(services, configuration, options);
         var implementation = definition.Implementation.MakeGenericType(typeof(TDb));
         var factory = ActivatorUtilities.CreateFactory(implementation, Type.EmptyTypes);
-        services.AddScoped(sp => (IConcurrencyStrategy<TDb>)factory(sp, null));
+        // Stateless: every attempt runs in a session of its own.
+        services.AddSingleton(sp => (IConcurrencyStrategy<TDb>)factory(sp, null));
         services.AddSingleton(new ConfiguredStrategy(module, definition.Name));
         return services;
     }

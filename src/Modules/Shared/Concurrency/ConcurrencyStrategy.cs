@@ -1,11 +1,4 @@
-using System.Data;
-using System.Diagnostics;
-using System.Reflection;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Monolith.Shared.Errors;
 using Monolith.Shared.Persistence;
@@ -13,268 +6,41 @@ using Polly;
 
 namespace Monolith.Shared.Concurrency;
 
-/// <summary>What every strategy shares: the retry pipeline, metrics and the row-level SQL helpers.</summary>
-public abstract class ConcurrencyStrategy<TDb>(TDb db, StrategyRuntime runtime) : IConcurrencyStrategy<TDb>, IWriteSession<TDb>
-    where TDb : ModuleDbContext
+/// <summary>
+/// What every strategy shares: a stateless policy, one per module and process, that runs each attempt of a unit in a
+/// <see cref="WriteSession{TDb}"/> of its own, on a fresh DbContext, and re-runs the unit on the conflicts it may win.
+/// </summary>
+public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
 {
+    readonly IDbContextFactory<TDb> _contexts;
+    readonly string _module;
+
+    protected ConcurrencyStrategy(IDbContextFactory<TDb> contexts, StrategyRuntime runtime)
+    {
+        _contexts = contexts;
+        Runtime = runtime;
+        // Building a context opens no connection; it tells which module this strategy writes for.
+        using var db = contexts.CreateDbContext();
+        _module = db.Module;
+    }
+
     public abstract string Name { get; }
-    public TDb Db => db;
-    protected StrategyRuntime Runtime => runtime;
+    protected StrategyRuntime Runtime { get; }
 
     /// <summary>How re-runs happen; the unsafe baseline in the tests overrides this with none.</summary>
-    protected virtual ResiliencePipeline Retry => runtime.Retry;
+    protected virtual ResiliencePipeline Retry => Runtime.Retry;
 
-    readonly HashSet<IVersioned> _claimed = new(ReferenceEqualityComparer.Instance);
+    /// <summary>The session of one attempt, on <paramref name="db"/>, which the attempt disposes.</summary>
+    protected abstract WriteSession<TDb> OpenSession(TDb db);
 
-    /// <summary>The rows this run loaded for write.</summary>
-    protected IReadOnlyCollection<IVersioned> Claimed => _claimed;
-
-    /// <summary>One run of the unit of work, in its own transaction, from fresh reads.</summary>
-    protected abstract Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
-
-    /// <summary>Reads the rows a unit will change, protected the strategy's way.</summary>
-    protected abstract Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
-        where TRow : class, IVersioned;
-
-    public async Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
-        where TRow : class, IVersioned
-    {
-        var rows = await LoadRowsAsync<TRow>(ids, ct);
-        foreach (var row in rows) _claimed.Add(row);
-        return rows;
-    }
-
-    /// <summary>The keys the running unit declared before it ran (<see cref="WriteKeys.None"/> if none).</summary>
-    protected WriteKeys DeclaredKeys { get; private set; } = WriteKeys.None;
-
-    /// <summary>Starts a new unit's claims within one transaction (a batch runs several units in one).</summary>
-    protected void ForgetClaims() => _claimed.Clear();
-
-    public async Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
-    {
-        DeclaredKeys = keys;
-        var attempts = 0;
-        try
+    public Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
+        Runtime.RunAttemptsAsync(Name, _module, Retry, async token =>
         {
-            return await Retry.ExecuteAsync(async token =>
-            {
-                attempts++;
-                db.ChangeTracker.Clear();
-                _claimed.Clear();
-                runtime.Metrics.Attempted(Name, db.Module);
-                try
-                {
-                    return await RunOnceAsync(work, token);
-                }
-                catch (Exception e) when (Conflicts.IsRetryable(e))
-                {
-                    runtime.Metrics.Conflicted(Name, db.Module, Conflicts.Reason(e));
-                    throw;
-                }
-            }, ct);
-        }
-        catch (Exception e) when (Conflicts.IsRetryable(e))
-        {
-            runtime.Metrics.GaveUp(Name, db.Module);
-            runtime.Logger.LogWarning("{Strategy} gave up on a {Module} unit after {Attempts} attempts, last conflict {Reason}: {Message}",
-                Name, db.Module, attempts, Conflicts.Reason(e), e.Message);
-            throw new ContentionException(Name, attempts, e);
-        }
-        catch (Exception e) when (DatabaseProvider.Classify(e) == FailureKind.ConstraintViolated)
-        {
-            // The handler checks every rule first; a constraint that still fires means a rule raced past it.
-            throw new BusinessRuleException("Constraint violated", "The database refused the change: " + (e.InnerException ?? e).Message);
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
-    }
-
-    public async Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
-        where TCommand : IIdempotentCommand
-    {
-        if (command.IdempotencyKey is not { } key) return await write();
-        var hash = IdempotencyRecord.Fingerprint(command);
-        // A key this transaction added but has not saved yet (an earlier unit of a batch) is seen too.
-        var stored = db.IdempotencyRecords.Local.FirstOrDefault(r => r.Key == key)
-                     ?? await OwnReadAsync(() => FindIdempotencyRecordAsync(key, ct));
-        if (stored is not null)
-            return stored.RequestHash == hash ? stored.OperationId : throw new IdempotencyKeyReusedException(key);
-
-        var operationId = await write();
-        db.IdempotencyRecords.Add(new IdempotencyRecord { Key = key, RequestHash = hash, OperationId = operationId });
-        return operationId;
-    }
-
-    /// <summary>A read the strategy makes on the unit's behalf and whose freshness it vouches for.</summary>
-    protected virtual Task<T> OwnReadAsync<T>(Func<Task<T>> read) => read();
-
-    /// <summary>
-    /// How <see cref="OnceAsync"/> reads a stored key: a plain read, unless the strategy runs at InnoDB's REPEATABLE
-    /// READ, where the first plain read fixes the transaction's snapshot, and it comes before the unit's locks.
-    /// </summary>
-    protected virtual string IdempotencyReadClause => "";
-
-    Task<IdempotencyRecord?> FindIdempotencyRecordAsync(string key, CancellationToken ct)
-    {
-        if (IdempotencyReadClause.Length == 0)
-            return db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
-        var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))!;
-        var sql = $"SELECT * FROM {Table(entity)} WHERE {Column(entity, nameof(IdempotencyRecord.Key))} = {{0}} {IdempotencyReadClause}";
-        return db.IdempotencyRecords.FromSqlRaw(sql, key).AsNoTracking().FirstOrDefaultAsync(ct);
-    }
-
-    /// <summary>
-    /// The whole unit in one transaction at <paramref name="isolation"/> (null: the database's default): run, raise the
-    /// changed rows' versions, save, commit. <paramref name="prepare"/> runs first inside the transaction.
-    /// </summary>
-    protected async Task<TResult> RunInOneTransactionAsync<TResult>(IsolationLevel? isolation, UnitOfWork<TDb, TResult> work,
-        CancellationToken ct, Func<CancellationToken, Task>? prepare = null)
-    {
-        await using var tx = await BeginAsync(isolation, ct);
-        if (prepare is not null) await prepare(ct);
-        var result = await work(this, ct);
-        BumpVersions();
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return result;
-    }
-
-    protected async Task<IDbContextTransaction> BeginAsync(IsolationLevel? isolation, CancellationToken ct)
-    {
-        var tx = isolation is { } level
-            ? await db.Database.BeginTransactionAsync(level, ct)
-            : await db.Database.BeginTransactionAsync(ct);
-        await DatabaseProvider.SetLockTimeoutAsync(db, runtime.Options.LockTimeout, ct);
-        return tx;
-    }
-
-    /// <summary>SELECT the rows by key, in ascending key order, with an optional locking clause.</summary>
-    protected async Task<IReadOnlyList<TRow>> QueryRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, string lockClause, CancellationToken ct)
-        where TRow : class, IVersioned
-    {
-        if (ids.Count == 0) return [];
-        var (table, key, _) = Names<TRow>();
-        var args = ids.Distinct().Cast<object>().ToArray();
-        var list = string.Join(", ", args.Select((_, i) => $"{{{i}}}"));
-        var started = Stopwatch.GetTimestamp();
-        // Only identifiers from the EF model are spliced in; the keys are parameters.
-        var sql = $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
-        var rows = await db.Set<TRow>().FromSqlRaw(sql, args).ToListAsync(ct);
-        if (lockClause.Length > 0) RecordLockWait(started);
-        return rows;
-    }
-
-    /// <summary>
-    /// Writes every claimed row (changed or not) with one UPDATE ... SET changed columns, version = version + 1
-    /// WHERE id = @id AND <paramref name="guard"/>, in key order; a row the UPDATE misses is refused with the exception
-    /// <paramref name="refused"/> makes. The guard gets the entry, the version read (as a parameter placeholder) and a
-    /// function that adds a parameter; it returns the condition and any extra assignments.
-    /// </summary>
-    protected async Task WriteClaimedRowsAsync(
-        Func<EntityEntry, string, Func<object, string>, (string Condition, IEnumerable<string> Sets)> guard,
-        Func<EntityEntry, long, Task<Exception>> refused, CancellationToken ct)
-    {
-        foreach (var changed in ChangedVersionedRows()) EnsureClaimed(changed);
-        var claimed = Claimed.Select(row => db.Entry(row))
-            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
-        foreach (var entry in claimed)
-        {
-            var (table, key, version) = Names(entry.Metadata);
-            var args = new List<object>();
-            string Arg(object value) { args.Add(value); return $"{{{args.Count - 1}}}"; }
-
-            var read = (long)entry.Property(nameof(IVersioned.Version)).OriginalValue!;
-            var (condition, extraSets) = guard(entry, Arg(read), Arg);
-            var sets = entry.Properties
-                .Where(p => p.IsModified && p.Metadata.Name is not (nameof(IVersioned.Version) or nameof(IFenced.FenceToken)))
-                .Select(p => $"{Column(entry.Metadata, p.Metadata.Name)} = {Arg(ToProvider(p))}")
-                .Concat(extraSets)
-                .Append($"{version} = {version} + 1");
-            var sql = $"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = {Arg(((IVersioned)entry.Entity).Id)} AND {condition}";
-
-            if (await db.Database.ExecuteSqlRawAsync(sql, args, ct) != 1) throw await refused(entry, read);
-            entry.Property(nameof(IVersioned.Version)).CurrentValue = read + 1;
-            entry.State = EntityState.Unchanged;
-        }
-    }
-
-    /// <summary>A property's value as the database stores it (through its value converter: enums as text), null as DBNull.</summary>
-    static object ToProvider(PropertyEntry property)
-    {
-        var converter = property.Metadata.GetTypeMapping().Converter;
-        var value = converter is null ? property.CurrentValue : converter.ConvertToProvider(property.CurrentValue);
-        return value ?? DBNull.Value;
-    }
-
-    /// <summary>Records the time since <paramref name="started"/> (a Stopwatch timestamp) as time spent acquiring locks.</summary>
-    protected void RecordLockWait(long started)
-    {
-        var waited = Stopwatch.GetElapsedTime(started);
-        runtime.Metrics.LockWaited(Name, db.Module, waited);
-        runtime.Logger.LogDebug("{Strategy} waited {WaitedMs:F1} ms for {Module} locks", Name, waited.TotalMilliseconds, db.Module);
-    }
-
-    /// <summary>Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this first.</summary>
-    protected void BumpVersions()
-    {
-        foreach (var entry in ChangedVersionedRows())
-        {
-            EnsureClaimed(entry);
-            var version = entry.Property(nameof(IVersioned.Version));
-            version.CurrentValue = (long)version.OriginalValue! + 1;
-        }
-    }
-
-    /// <summary>
-    /// Each changed row's version goes up, and so does that of each claimed row whose append-only range
-    /// ([AppendOnlyRange]) the unit added to, changed or not: a unit that read a range and added to it without changing
-    /// its owner row would otherwise leave the version as it was, and a second unit that read the range before it
-    /// would pass a version check and add a phantom.
-    /// </summary>
-    protected void BumpVersionsOfChangedRowsAndRangeOwners()
-    {
-        BumpVersions();
-        var added = db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList();
-        foreach (var row in _claimed)
-        {
-            var entry = db.Entry(row);
-            if (entry.State != EntityState.Unchanged) continue;
-            var range = row.GetType().GetCustomAttribute<AppendOnlyRangeAttribute>();
-            if (range is null || !added.Any(a => a.Metadata.ClrType == range.RowType && Equals(a.Property(range.OwnerKeyProperty).CurrentValue, row.Id))) continue;
-            var version = entry.Property(nameof(IVersioned.Version));
-            version.CurrentValue = (long)version.OriginalValue! + 1;
-        }
-    }
-
-    /// <summary>A row changed without LoadForWriteAsync would be written unprotected: refuse it, whatever the strategy.</summary>
-    protected void EnsureClaimed(EntityEntry entry)
-    {
-        if (!_claimed.Contains((IVersioned)entry.Entity))
-            throw new InvalidOperationException(
-                $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} was changed but not loaded with LoadForWriteAsync; {Name} cannot protect it.");
-    }
-
-    protected IEnumerable<EntityEntry> ChangedVersionedRows() =>
-        db.ChangeTracker.Entries()
-            .Where(e => e.State == EntityState.Modified && e.Entity is IVersioned)
-            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal)
-            .ThenBy(e => ((IVersioned)e.Entity).Id);
-
-    protected (string Table, string Key, string Version) Names<TRow>() => Names(db.Model.FindEntityType(typeof(TRow))!);
-
-    protected (string Table, string Key, string Version) Names(IEntityType entity) =>
-        (Table(entity), Column(entity, nameof(IVersioned.Id)), Column(entity, nameof(IVersioned.Version)));
-
-    protected string Column(IEntityType entity, string property)
-    {
-        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        return db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
-    }
-
-    protected string Table(IEntityType entity) =>
-        db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+            await using var db = await _contexts.CreateDbContextAsync(token);
+            var session = OpenSession(db);
+            session.DeclaredKeys = keys;
+            return await session.RunAsync(work, token);
+        }, ct);
 }
 
 /// <summary>What all strategies of the application share: options, the retry pipeline, metrics, a logger.</summary>
@@ -308,4 +74,44 @@ public sealed class StrategyRuntime
     public ConcurrencyMetrics Metrics { get; }
     public ILogger Logger { get; }
     public ResiliencePipeline Retry { get; }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> under <paramref name="retry"/>, counting attempts and conflicts: a conflict left
+    /// when the attempts run out is contention (409), and a constraint that still fires is a rule that raced past its
+    /// check (422).
+    /// </summary>
+    internal async Task<TResult> RunAttemptsAsync<TResult>(string strategy, string module, ResiliencePipeline retry,
+        Func<CancellationToken, Task<TResult>> attempt, CancellationToken ct)
+    {
+        var attempts = 0;
+        try
+        {
+            return await retry.ExecuteAsync(async token =>
+            {
+                attempts++;
+                Metrics.Attempted(strategy, module);
+                try
+                {
+                    return await attempt(token);
+                }
+                catch (Exception e) when (Conflicts.IsRetryable(e))
+                {
+                    Metrics.Conflicted(strategy, module, Conflicts.Reason(e));
+                    throw;
+                }
+            }, ct);
+        }
+        catch (Exception e) when (Conflicts.IsRetryable(e))
+        {
+            Metrics.GaveUp(strategy, module);
+            Logger.LogWarning("{Strategy} gave up on a {Module} unit after {Attempts} attempts, last conflict {Reason}: {Message}",
+                strategy, module, attempts, Conflicts.Reason(e), e.Message);
+            throw new ContentionException(strategy, attempts, e);
+        }
+        catch (Exception e) when (DatabaseProvider.Classify(e) == FailureKind.ConstraintViolated)
+        {
+            // The handler checks every rule first; a constraint that still fires means a rule raced past it.
+            throw new BusinessRuleException("Constraint violated", "The database refused the change: " + (e.InnerException ?? e).Message);
+        }
+    }
 }

@@ -32,7 +32,9 @@ public static class ModuleDatabase
         services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database");
         // Every module's context is also a ModuleDbContext, for what concerns them all (the test fixtures drop the database through one).
         services.AddScoped<ModuleDbContext>(sp => sp.GetRequiredService<TDb>());
-        return services.AddDbContext<TDb>(o => o.UseModuleDatabase(connectionString, module).AddInterceptors(CommandWatch.Instance));
+        // The factory gives each attempt of a unit a fresh context (the strategies' sessions); it also registers the
+        // context per scope, for the queries and the read-backs of a request.
+        return services.AddDbContextFactory<TDb>(o => o.UseModuleDatabase(connectionString, module).AddInterceptors(CommandWatch.Instance));
     }
 }
 

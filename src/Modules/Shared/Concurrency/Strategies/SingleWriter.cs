@@ -209,7 +209,7 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
     {
         try
         {
-            var result = await session.ExecuteAsync(Keys, (UnitOfWork<TDb, TResult>)work, CancellationToken.None);
+            var result = await session.RunAloneAsync(Keys, (UnitOfWork<TDb, TResult>)work);
             session.CommittedAlone();
             _outcome.TrySetResult(result);
         }
@@ -235,7 +235,7 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
 /// (units may run more than once), and from then on units of its kind get the batch saved before they run. A unit
 /// refused by a rule is undone in memory alone.
 /// </summary>
-internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks where TDb : ModuleDbContext
+internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb : ModuleDbContext
 {
     readonly HashSet<(Type, Guid)> _locked = [];
     readonly Dictionary<(Type, Guid), IVersioned> _held = [];
@@ -247,12 +247,10 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
     bool _unsaved, _inUnit, _ownRead, _readBehindUnsaved;
     string? _lastMarker;
 
-    public BatchSession(TDb db, StrategyRuntime runtime) : base(db, runtime)
+    public BatchSession(TDb db, StrategyRuntime runtime) : base(db, nameof(StrategyName.SingleWriter), runtime)
     {
         db.ChangeTracker.Tracked += (_, e) => { if (_inUnit) _trackedByUnit.Add(e.Entry.Entity); };
     }
-
-    public override string Name => nameof(StrategyName.SingleWriter);
 
     /// <summary>Runs a batch and answers every unit in it. Never throws for a unit's or the database's sake.</summary>
     internal async Task RunAsync(IReadOnlyList<QueuedUnit> units)
@@ -407,10 +405,25 @@ internal sealed class BatchSession<TDb> : ConcurrencyStrategy<TDb>, IRowLocks wh
         foreach (var unit in units) unit.Answer();
     }
 
-    /// <summary>A lone unit, or a failed batch's unit re-run alone: lock its declared keys, run it, save, commit.</summary>
-    protected override Task<TResult> RunOnceAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    /// <summary>A lone unit, or a failed batch's unit, in a transaction of its own, re-run on conflicts like any strategy's unit.</summary>
+    internal async Task<TResult> RunAloneAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work)
+    {
+        DeclaredKeys = keys;
+        try
+        {
+            return await Runtime.RunAttemptsAsync(Name, Db.Module, Runtime.Retry, token => RunAsync(work, token), CancellationToken.None);
+        }
+        finally
+        {
+            Db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>One attempt of a lone unit: lock its declared keys, run it, save, commit.</summary>
+    protected internal override Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
         StartBatch();
+        ForgetClaims();
         return RunInOneTransactionAsync(IsolationLevel.ReadCommitted, work, ct, token => LockDeclaredAsync([DeclaredKeys], token));
     }
 

@@ -1,3 +1,4 @@
+using Monolith.Shared.Errors;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Concurrency;
@@ -38,6 +39,10 @@ public interface IWriteSession<out TDb> where TDb : ModuleDbContext
     /// <summary>Loads the rows this unit will change, protected the way the strategy decides (locked, or version-checked at write).</summary>
     Task<IReadOnlyList<TRow>> LoadForWriteAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) where TRow : class, IVersioned;
 
+    /// <summary>Loads one row for write; a row that does not exist is the <paramref name="resource"/> the request named, not found (404).</summary>
+    async Task<TRow> LoadOneForWriteAsync<TRow>(Guid id, string resource, CancellationToken ct) where TRow : class, IVersioned =>
+        (await LoadForWriteAsync<TRow>([id], ct)).SingleOrDefault() ?? throw new NotFoundException(resource, id);
+
     /// <summary>
     /// Runs <paramref name="write"/> once per idempotency key and returns the id of the operation it made: a replay
     /// of the key with the same command returns the stored id without writing, a different command with the key
@@ -49,6 +54,9 @@ public interface IWriteSession<out TDb> where TDb : ModuleDbContext
 
 /// <summary>A unit of work: reads, decisions and changes; it may run more than once, each time from fresh reads.</summary>
 public delegate Task<TResult> UnitOfWork<TDb, TResult>(IWriteSession<TDb> session, CancellationToken ct) where TDb : ModuleDbContext;
+
+/// <summary>A unit of work whose caller needs no result of it (it reads what it wants to answer after the commit).</summary>
+public delegate Task UnitOfWork<TDb>(IWriteSession<TDb> session, CancellationToken ct) where TDb : ModuleDbContext;
 
 /// <summary>
 /// Owns the transaction of every write: isolation level, which rows are locked and how, and whether and how
@@ -71,6 +79,31 @@ public static class ConcurrencyStrategyExtensions
     public static Task<TResult> ExecuteAsync<TDb, TResult>(this IConcurrencyStrategy<TDb> strategy, UnitOfWork<TDb, TResult> work, CancellationToken ct)
         where TDb : ModuleDbContext =>
         strategy.ExecuteAsync(WriteKeys.None, work, ct);
+
+    /// <summary>A unit without a result.</summary>
+    public static Task ExecuteAsync<TDb>(this IConcurrencyStrategy<TDb> strategy, WriteKeys keys, UnitOfWork<TDb> work, CancellationToken ct)
+        where TDb : ModuleDbContext =>
+        strategy.ExecuteAsync<Unit>(keys, new WithoutResult<TDb>(work).RunAsync, ct);
+}
+
+/// <summary>The unit value of <see cref="UnitOfWork{TDb}"/>, which has no result.</summary>
+public readonly record struct Unit;
+
+/// <summary>A unit whose code is not the delegate's own method: SingleWriter tells units apart by their code.</summary>
+internal interface IWrappedUnit
+{
+    System.Reflection.MethodInfo Code { get; }
+}
+
+internal sealed class WithoutResult<TDb>(UnitOfWork<TDb> work) : IWrappedUnit where TDb : ModuleDbContext
+{
+    public System.Reflection.MethodInfo Code => work.Method;
+
+    public async Task<Unit> RunAsync(IWriteSession<TDb> session, CancellationToken ct)
+    {
+        await work(session, ct);
+        return default;
+    }
 }
 
 /// <summary>

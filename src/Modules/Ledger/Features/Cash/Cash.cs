@@ -12,7 +12,10 @@ public interface ICashCommand : ICommand<CashResponse>, IIdempotentCommand
     decimal Amount { get; }
 }
 
-public sealed record CashResponse(Guid OperationId, Guid AccountId, decimal Amount, decimal BalanceAfter);
+public sealed record CashResponse(Guid OperationId, Guid AccountId, decimal Amount, decimal BalanceAfter)
+{
+    internal static CashResponse From(LedgerEntry e) => new(e.OperationId, e.AccountId, e.Amount, e.BalanceAfter);
+}
 
 public sealed record AmountRequest(decimal Amount);
 
@@ -41,8 +44,7 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
         LedgerEntry? written = null;
         var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
         {
-            var accounts = await session.LoadForWriteAsync<Account>([command.AccountId], token);
-            var account = accounts.SingleOrDefault() ?? throw new NotFoundException("Account", command.AccountId);
+            var account = await session.LoadOneForWriteAsync<Account>(command.AccountId, "Account", token);
             var entry = account.Post(signedAmount, Guid.CreateVersion7(), operation);
             session.Db.Entries.Add(entry);
             written = entry;
@@ -50,10 +52,8 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
         }, token), ct);
 
         // The committed run wrote this entry; a replayed key's entry is read back.
-        if (written?.OperationId == operationId) return new CashResponse(written.OperationId, written.AccountId, written.Amount, written.BalanceAfter);
-        return await db.Entries.AsNoTracking().Where(e => e.OperationId == operationId)
-            .Select(e => new CashResponse(e.OperationId, e.AccountId, e.Amount, e.BalanceAfter))
-            .SingleAsync(ct);
+        if (written?.OperationId == operationId) return CashResponse.From(written);
+        return CashResponse.From(await db.Entries.AsNoTracking().SingleAsync(e => e.OperationId == operationId, ct));
     }
 
     internal static void Map(IEndpointRouteBuilder api)

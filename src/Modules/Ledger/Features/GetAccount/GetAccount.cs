@@ -2,15 +2,17 @@ namespace Monolith.Ledger.Features;
 
 public sealed record GetAccount(Guid Id) : IRequest<AccountResponse>;
 
-public sealed record AccountResponse(Guid Id, string Currency, decimal Balance, decimal OverdraftLimit, long Version);
+public sealed record AccountResponse(Guid Id, string Currency, decimal Balance, decimal OverdraftLimit, long Version)
+{
+    internal static AccountResponse From(Account a) => new(a.Id, a.Currency, a.Balance, a.OverdraftLimit, a.Version);
+}
 
 internal sealed class GetAccountHandler(LedgerDbContext db) : IRequestHandler<GetAccount, AccountResponse>
 {
     public async Task<AccountResponse> Handle(GetAccount query, CancellationToken ct) =>
-        await db.Accounts.AsNoTracking().Where(a => a.Id == query.Id)
-            .Select(a => new AccountResponse(a.Id, a.Currency, a.Balance, a.OverdraftLimit, a.Version))
-            .SingleOrDefaultAsync(ct)
-        ?? throw new NotFoundException("Account", query.Id);
+        await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == query.Id, ct) is { } account
+            ? AccountResponse.From(account)
+            : throw new NotFoundException("Account", query.Id);
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id:guid}", async Task<Ok<AccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>

@@ -3,7 +3,10 @@ namespace Monolith.Ledger.Features;
 public sealed record Transfer(Guid FromAccountId, Guid ToAccountId, decimal Amount, string? IdempotencyKey = null)
     : ICommand<TransferResponse>, IIdempotentCommand;
 
-public sealed record TransferResponse(Guid Id, Guid FromAccountId, Guid ToAccountId, decimal Amount, DateTimeOffset CreatedAt);
+public sealed record TransferResponse(Guid Id, Guid FromAccountId, Guid ToAccountId, decimal Amount, DateTimeOffset CreatedAt)
+{
+    internal static TransferResponse From(Domain.Transfer t) => new(t.Id, t.FromAccountId, t.ToAccountId, t.Amount, t.CreatedAt);
+}
 
 public sealed record TransferRequest(Guid FromAccountId, Guid ToAccountId, decimal Amount);
 
@@ -41,10 +44,8 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
         }, token), ct);
 
         // The committed run wrote this transfer (saving filled in its CreatedAt); a replayed key's transfer is read back.
-        if (written?.Id == transferId) return new TransferResponse(written.Id, written.FromAccountId, written.ToAccountId, written.Amount, written.CreatedAt);
-        return await db.Transfers.AsNoTracking().Where(t => t.Id == transferId)
-            .Select(t => new TransferResponse(t.Id, t.FromAccountId, t.ToAccountId, t.Amount, t.CreatedAt))
-            .SingleAsync(ct);
+        if (written?.Id == transferId) return TransferResponse.From(written);
+        return TransferResponse.From(await db.Transfers.AsNoTracking().SingleAsync(t => t.Id == transferId, ct));
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

@@ -4,7 +4,10 @@ public sealed record OpenPortfolio(string Owner, string? IdempotencyKey = null) 
 
 public sealed record OpenPortfolioRequest(string Owner);
 
-public sealed record PortfolioResponse(Guid Id, string Owner);
+public sealed record PortfolioResponse(Guid Id, string Owner)
+{
+    internal static PortfolioResponse From(Domain.Portfolio p) => new(p.Id, p.Owner);
+}
 
 internal sealed class OpenPortfolioValidator : AbstractValidator<OpenPortfolio>
 {
@@ -21,13 +24,17 @@ internal sealed class OpenPortfolioHandler(IConcurrencyStrategy<PortfolioDbConte
 {
     public async Task<PortfolioResponse> Handle(OpenPortfolio command, CancellationToken ct)
     {
+        Domain.Portfolio? opened = null;
         var id = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, () =>
         {
-            var portfolio = Domain.Portfolio.Open(command.Owner);
-            session.Db.Portfolios.Add(portfolio);
-            return Task.FromResult(portfolio.Id);
+            opened = Domain.Portfolio.Open(command.Owner);
+            session.Db.Portfolios.Add(opened);
+            return Task.FromResult(opened.Id);
         }, token), ct);
-        return await db.Portfolios.AsNoTracking().Where(p => p.Id == id).Select(p => new PortfolioResponse(p.Id, p.Owner)).SingleAsync(ct);
+
+        // The committed run opened this portfolio; a replayed key's portfolio is read back.
+        if (opened?.Id == id) return PortfolioResponse.From(opened);
+        return PortfolioResponse.From(await db.Portfolios.AsNoTracking().SingleAsync(p => p.Id == id, ct));
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

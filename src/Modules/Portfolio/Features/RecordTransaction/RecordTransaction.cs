@@ -9,7 +9,10 @@ public sealed record RecordTransaction(
     DateTimeOffset ExecutedAt, string? IdempotencyKey = null) : ICommand<TransactionResponse>, IIdempotentCommand;
 
 /// <summary>The holding right after the transaction, as it stands now.</summary>
-public sealed record TransactionResponse(long TransactionId, string Symbol, decimal Amount, decimal MeanPrice, decimal LocalMeanPrice);
+public sealed record TransactionResponse(long TransactionId, string Symbol, decimal Amount, decimal MeanPrice, decimal LocalMeanPrice)
+{
+    internal static TransactionResponse From(Snapshot s, string symbol) => new(s.TransactionId, symbol, s.Amount, s.MeanPrice, s.LocalMeanPrice);
+}
 
 public sealed record RecordTransactionRequest(string Symbol, string Side, decimal Quantity, decimal UnitPrice, decimal LocalUnitPrice, DateTimeOffset ExecutedAt);
 
@@ -38,6 +41,7 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
     public async Task<TransactionResponse> Handle(RecordTransaction command, CancellationToken ct)
     {
         var executedAt = command.ExecutedAt.ToStoredPrecision();
+        Snapshot? written = null;
         var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Position>(Position.IdFor(command.PortfolioId, command.Symbol)), (session, token) => session.OnceAsync(command, async () =>
         {
             var position = await ClaimPositionAsync(session, command, token);
@@ -55,13 +59,15 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
                 .OrderBy(s => s.ExecutedAt).ThenBy(s => s.TransactionId)
                 .ToListAsync(token);
 
-            session.Db.Snapshots.Add(position.Record(transaction, before, later));
+            written = position.Record(transaction, before, later);
+            session.Db.Snapshots.Add(written);
             return transaction.OperationId;
         }, token), ct);
 
-        return await db.Snapshots.AsNoTracking().Where(s => s.Transaction.OperationId == operationId)
-            .Join(db.Positions, s => s.PositionId, p => p.Id, (s, p) => new TransactionResponse(s.TransactionId, p.Symbol, s.Amount, s.MeanPrice, s.LocalMeanPrice))
-            .SingleAsync(ct);
+        // The committed run wrote this snapshot (saving numbered its transaction); a replayed key's is read back.
+        if (written?.Transaction.OperationId == operationId) return TransactionResponse.From(written, command.Symbol);
+        var replayed = await db.Snapshots.AsNoTracking().Include(s => s.Transaction).SingleAsync(s => s.Transaction.OperationId == operationId, ct);
+        return TransactionResponse.From(replayed, command.Symbol);
     }
 
     /// <summary>The token's position, loaded for write; opened (and so claimed by its unique key) on the first transaction.</summary>

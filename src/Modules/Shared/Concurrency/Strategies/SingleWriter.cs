@@ -192,7 +192,7 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
 
     public Task<TResult> Outcome => _outcome.Task;
 
-    public override System.Reflection.MethodInfo Code => work.Method;
+    public override System.Reflection.MethodInfo Code => work.Target is IWrappedUnit wrapped ? wrapped.Code : work.Method;
 
     public void Abandon(CancellationToken ct)
     {

@@ -11,20 +11,20 @@ internal sealed class CancelOrderValidator : AbstractValidator<CancelOrder>
     }
 }
 
-internal sealed class CancelOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator) : IRequestHandler<CancelOrder, OrderResponse>
+internal sealed class CancelOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy) : IRequestHandler<CancelOrder, OrderResponse>
 {
     public async Task<OrderResponse> Handle(CancelOrder command, CancellationToken ct)
     {
+        Order? cancelled = null;
         await strategy.ExecuteAsync(WriteKeys.Of<Order>(command.OrderId), async (session, token) =>
         {
-            var order = (await session.LoadForWriteAsync<Order>([command.OrderId], token)).SingleOrDefault()
-                ?? throw new NotFoundException("Order", command.OrderId);
+            var order = cancelled = await session.LoadOneForWriteAsync<Order>(command.OrderId, "Order", token);
             var before = order.State();
             order.End(OrderStatus.Cancelled, $"cancelled by {command.Actor}");
             session.Db.Audit.Add(AuditEntry.Of(order.AccountId, order, "Cancelled", command.Actor, before));
-            return true;
         }, ct);
-        return await mediator.Send(new GetOrder(command.OrderId), ct);
+        // Only a pending order can be cancelled, and a pending order has no trade.
+        return OrderResponse.From(cancelled!, tradeId: null);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

@@ -17,15 +17,15 @@ internal sealed class ChangeAccountStatusValidator : AbstractValidator<ChangeAcc
     }
 }
 
-internal sealed class ChangeAccountStatusHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator, TimeProvider clock)
+internal sealed class ChangeAccountStatusHandler(IConcurrencyStrategy<TradingDbContext> strategy, TimeProvider clock)
     : IRequestHandler<ChangeAccountStatus, TradingAccountResponse>
 {
     public async Task<TradingAccountResponse> Handle(ChangeAccountStatus command, CancellationToken ct)
     {
+        TradingAccount? changed = null;
         await strategy.ExecuteAsync(WriteKeys.Of<TradingAccount>(command.AccountId), async (session, token) =>
         {
-            var account = (await session.LoadForWriteAsync<TradingAccount>([command.AccountId], token)).SingleOrDefault()
-                ?? throw new NotFoundException("Trading account", command.AccountId);
+            var account = changed = await session.LoadOneForWriteAsync<TradingAccount>(command.AccountId, "Trading account", token);
             if (command.To == AccountStatus.Closed &&
                 (await session.Db.Trades.AnyAsync(t => t.AccountId == account.Id && t.ExitPrice == null, token) ||
                  await session.Db.Orders.AnyAsync(o => o.AccountId == account.Id && o.Status == OrderStatus.Pending, token)))
@@ -33,9 +33,8 @@ internal sealed class ChangeAccountStatusHandler(IConcurrencyStrategy<TradingDbC
             var before = account.State();
             account.MoveTo(command.To, command.Actor, clock.GetUtcNow().ToStoredPrecision());
             session.Db.Audit.Add(AuditEntry.Of(account.Id, account, $"{before.Status} -> {command.To}", command.Actor, before));
-            return true;
         }, ct);
-        return await mediator.Send(new GetTradingAccount(command.AccountId), ct);
+        return TradingAccountResponse.From(changed!);
     }
 
     internal static void Map(IEndpointRouteBuilder api)

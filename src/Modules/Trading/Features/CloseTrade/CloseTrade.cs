@@ -5,7 +5,11 @@ public sealed record CloseTrade(Guid TradeId, decimal ExitPrice, string Actor = 
 
 public sealed record TradeResponse(
     Guid Id, Guid AccountId, Guid OrderId, string Symbol, OrderSide Side, decimal Shares, decimal EntryPrice, decimal Cost, string StrategyName,
-    DateTimeOffset OpenedAt, decimal? ExitPrice, decimal? Pnl, DateTimeOffset? ClosedAt);
+    DateTimeOffset OpenedAt, decimal? ExitPrice, decimal? Pnl, DateTimeOffset? ClosedAt)
+{
+    internal static TradeResponse From(Trade t) => new(t.Id, t.AccountId, t.OrderId, t.Symbol, t.Side, t.Shares, t.EntryPrice, t.Cost, t.StrategyName,
+        t.OpenedAt, t.ExitPrice, t.Pnl, t.ClosedAt);
+}
 
 internal sealed class CloseTradeValidator : AbstractValidator<CloseTrade>
 {
@@ -17,16 +21,16 @@ internal sealed class CloseTradeValidator : AbstractValidator<CloseTrade>
     }
 }
 
-internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> strategy, TradingDbContext db, TimeProvider clock)
+internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> strategy, TimeProvider clock)
     : IRequestHandler<CloseTrade, TradeResponse>
 {
     public async Task<TradeResponse> Handle(CloseTrade command, CancellationToken ct)
     {
+        Trade? closed = null;
         await strategy.ExecuteAsync(WriteKeys.Of<Trade>(command.TradeId), async (session, token) =>
         {
-            var trade = (await session.LoadForWriteAsync<Trade>([command.TradeId], token)).SingleOrDefault()
-                ?? throw new NotFoundException("Trade", command.TradeId);
-            var account = (await session.LoadForWriteAsync<TradingAccount>([trade.AccountId], token)).Single();
+            var trade = closed = await session.LoadOneForWriteAsync<Trade>(command.TradeId, "Trade", token);
+            var account = await session.LoadOneForWriteAsync<TradingAccount>(trade.AccountId, "Trading account", token);
             var now = clock.GetUtcNow().ToStoredPrecision();
             var (tradeBefore, accountBefore) = (trade.State(), account.State());
 
@@ -37,9 +41,8 @@ internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> s
             session.Db.Audit.Add(AuditEntry.Of(account.Id, account,
                 suspended ? $"Settled trade {trade.Id}; suspended at drawdown {account.MaxDrawdownPct}%" : $"Settled trade {trade.Id}",
                 command.Actor, accountBefore));
-            return true;
         }, ct);
-        return await GetTradesHandler.Project(db.Trades.AsNoTracking().Where(t => t.Id == command.TradeId)).SingleAsync(ct);
+        return TradeResponse.From(closed!);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

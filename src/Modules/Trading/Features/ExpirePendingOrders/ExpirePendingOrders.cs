@@ -20,7 +20,7 @@ internal sealed class ExpirePendingOrdersHandler(IConcurrencyStrategy<TradingDbC
         {
             expired += await strategy.ExecuteAsync(WriteKeys.Of<Order>(id), async (session, token) =>
             {
-                var order = (await session.LoadForWriteAsync<Order>([id], token)).Single();
+                var order = await session.LoadOneForWriteAsync<Order>(id, "Order", token);
                 if (order.Status != OrderStatus.Pending) return 0; // filled or cancelled meanwhile
                 var before = order.State();
                 order.End(OrderStatus.Expired, $"pending for more than {command.OlderThan} at start-up");

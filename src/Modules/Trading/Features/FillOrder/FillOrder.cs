@@ -19,19 +19,19 @@ internal sealed class FillOrderValidator : AbstractValidator<FillOrder>
     }
 }
 
-internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator, TimeProvider clock)
+internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, TimeProvider clock)
     : IRequestHandler<FillOrder, OrderResponse>
 {
     public async Task<OrderResponse> Handle(FillOrder command, CancellationToken ct)
     {
+        OrderResponse? answer = null;
         await strategy.ExecuteAsync(WriteKeys.Of<Order>(command.OrderId), async (session, token) =>
         {
             // Child before account, in every command: no two units claim the same rows in opposite orders.
-            var order = (await session.LoadForWriteAsync<Order>([command.OrderId], token)).SingleOrDefault()
-                ?? throw new NotFoundException("Order", command.OrderId);
+            var order = await session.LoadOneForWriteAsync<Order>(command.OrderId, "Order", token);
             order.EnsurePending();
             order.EnsureWithinLimit(command.Price);
-            var account = (await session.LoadForWriteAsync<TradingAccount>([order.AccountId], token)).Single();
+            var account = await session.LoadOneForWriteAsync<TradingAccount>(order.AccountId, "Trading account", token);
             var now = clock.GetUtcNow().ToStoredPrecision();
             var orderBefore = order.State();
 
@@ -43,7 +43,8 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
                     : $"cost {cost} exceeds the balance {account.CurrentBalance}";
                 order.End(OrderStatus.Rejected, reason);
                 session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Rejected", command.Actor, orderBefore));
-                return true;
+                answer = OrderResponse.From(order, tradeId: null);
+                return;
             }
 
             var accountBefore = account.State();
@@ -54,9 +55,9 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
             session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Filled", command.Actor, orderBefore));
             session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Opened", command.Actor, before: null));
             session.Db.Audit.Add(AuditEntry.Of(account.Id, account, $"Reserved {cost} for trade {trade.Id}", command.Actor, accountBefore));
-            return true;
+            answer = OrderResponse.From(order, trade.Id);
         }, ct);
-        return await mediator.Send(new GetOrder(command.OrderId), ct);
+        return answer!;
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

@@ -4,16 +4,18 @@ public sealed record GetTradingAccount(Guid AccountId) : IRequest<TradingAccount
 
 public sealed record TradingAccountResponse(
     Guid Id, decimal InitialBalance, decimal CurrentBalance, decimal CumulativePnl, decimal PeakEquity, decimal MaxDrawdownPct,
-    decimal MaxDrawdownLimitPct, AccountStatus Status, long Version, DateTimeOffset UpdatedAt, string UpdatedBy);
+    decimal MaxDrawdownLimitPct, AccountStatus Status, long Version, DateTimeOffset UpdatedAt, string UpdatedBy)
+{
+    internal static TradingAccountResponse From(TradingAccount a) => new(a.Id, a.InitialBalance, a.CurrentBalance, a.CumulativePnl, a.PeakEquity,
+        a.MaxDrawdownPct, a.MaxDrawdownLimitPct, a.Status, a.Version, a.UpdatedAt, a.UpdatedBy);
+}
 
 internal sealed class GetTradingAccountHandler(TradingDbContext db) : IRequestHandler<GetTradingAccount, TradingAccountResponse>
 {
     public async Task<TradingAccountResponse> Handle(GetTradingAccount query, CancellationToken ct) =>
-        await db.Accounts.AsNoTracking().Where(a => a.Id == query.AccountId)
-            .Select(a => new TradingAccountResponse(a.Id, a.InitialBalance, a.CurrentBalance, a.CumulativePnl, a.PeakEquity, a.MaxDrawdownPct,
-                a.MaxDrawdownLimitPct, a.Status, a.Version, a.UpdatedAt, a.UpdatedBy))
-            .SingleOrDefaultAsync(ct)
-        ?? throw new NotFoundException("Trading account", query.AccountId);
+        await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == query.AccountId, ct) is { } account
+            ? TradingAccountResponse.From(account)
+            : throw new NotFoundException("Trading account", query.AccountId);
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id:guid}", async Task<Ok<TradingAccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>

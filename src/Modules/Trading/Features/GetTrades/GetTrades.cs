@@ -28,12 +28,8 @@ internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<Ge
             TradeFilter.Closed => trades.Where(t => t.ExitPrice != null),
             _ => trades,
         };
-        return await Project(trades.OrderBy(t => t.OpenedAt).ThenBy(t => t.Id)).ToListAsync(ct);
+        return (await trades.OrderBy(t => t.OpenedAt).ThenBy(t => t.Id).ToListAsync(ct)).Select(TradeResponse.From).ToList();
     }
-
-    internal static IQueryable<TradeResponse> Project(IQueryable<Trade> trades) =>
-        trades.Select(t => new TradeResponse(t.Id, t.AccountId, t.OrderId, t.Symbol, t.Side, t.Shares, t.EntryPrice, t.Cost, t.StrategyName,
-            t.OpenedAt, t.ExitPrice, t.Pnl, t.ClosedAt));
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id:guid}/trades", async Task<Ok<IReadOnlyList<TradeResponse>>> (

@@ -16,19 +16,19 @@ internal sealed class OpenTradingAccountValidator : AbstractValidator<OpenTradin
     }
 }
 
-internal sealed class OpenTradingAccountHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator, TimeProvider clock)
+internal sealed class OpenTradingAccountHandler(IConcurrencyStrategy<TradingDbContext> strategy, TimeProvider clock)
     : IRequestHandler<OpenTradingAccount, TradingAccountResponse>
 {
     public async Task<TradingAccountResponse> Handle(OpenTradingAccount command, CancellationToken ct)
     {
-        var id = await strategy.ExecuteAsync((session, _) =>
+        var account = await strategy.ExecuteAsync((session, _) =>
         {
             var account = TradingAccount.Open(command.InitialBalance, command.MaxDrawdownLimitPct, command.Actor, clock.GetUtcNow().ToStoredPrecision());
             session.Db.Accounts.Add(account);
             session.Db.Audit.Add(AuditEntry.Of(account.Id, account, "Opened", command.Actor, before: null));
-            return Task.FromResult(account.Id);
+            return Task.FromResult(account);
         }, ct);
-        return await mediator.Send(new GetTradingAccount(id), ct);
+        return TradingAccountResponse.From(account);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

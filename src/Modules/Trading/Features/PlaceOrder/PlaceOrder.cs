@@ -12,7 +12,11 @@ public sealed record PlaceOrderRequest(string Symbol, string Side, decimal Share
 
 public sealed record OrderResponse(
     Guid Id, Guid AccountId, string Symbol, OrderSide Side, decimal Shares, decimal LimitPrice, string StrategyName, OrderStatus Status,
-    decimal? FillPrice, string? Reason, Guid? TradeId, DateTimeOffset CreatedAt);
+    decimal? FillPrice, string? Reason, Guid? TradeId, DateTimeOffset CreatedAt)
+{
+    internal static OrderResponse From(Order o, Guid? tradeId) =>
+        new(o.Id, o.AccountId, o.Symbol, o.Side, o.Shares, o.LimitPrice, o.StrategyName, o.Status, o.FillPrice, o.Reason, tradeId, o.CreatedAt);
+}
 
 internal sealed class PlaceOrderValidator : AbstractValidator<PlaceOrder>
 {
@@ -30,25 +34,28 @@ internal sealed class PlaceOrderValidator : AbstractValidator<PlaceOrder>
     }
 }
 
-internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, IMediator mediator)
+internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> strategy, TradingDbContext db)
     : IRequestHandler<PlaceOrder, OrderResponse>
 {
     public async Task<OrderResponse> Handle(PlaceOrder command, CancellationToken ct)
     {
+        Order? placed = null;
         var orderId = await strategy.ExecuteAsync(WriteKeys.Of<TradingAccount>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             // Claimed though unchanged, so that a suspension and an order cannot pass each other.
-            var account = (await session.LoadForWriteAsync<TradingAccount>([command.AccountId], token)).SingleOrDefault()
-                ?? throw new NotFoundException("Trading account", command.AccountId);
+            var account = await session.LoadOneForWriteAsync<TradingAccount>(command.AccountId, "Trading account", token);
             account.EnsureActive();
 
-            var order = Order.Place(account.Id, command.Symbol, command.Side, command.Shares, command.LimitPrice, command.StrategyName);
+            var order = placed = Order.Place(account.Id, command.Symbol, command.Side, command.Shares, command.LimitPrice, command.StrategyName);
             session.Db.Orders.Add(order);
             session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Placed", command.Actor, before: null));
             session.Db.Decisions.Add(Decision.Of(account.Id, command.Symbol, command.Side.ToString(), command.Reason ?? "", command.StrategyName, order.Id));
             return order.Id;
         }, token), ct);
-        return await mediator.Send(new GetOrder(orderId), ct);
+
+        // The committed run placed this order; a replayed key's order is read back, as it stands now.
+        if (placed?.Id == orderId) return OrderResponse.From(placed, tradeId: null);
+        return await GetOrderHandler.ReadAsync(db, orderId, ct);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
@@ -69,12 +76,15 @@ public sealed record GetOrder(Guid OrderId) : IRequest<OrderResponse>;
 
 internal sealed class GetOrderHandler(TradingDbContext db) : IRequestHandler<GetOrder, OrderResponse>
 {
-    public async Task<OrderResponse> Handle(GetOrder query, CancellationToken ct) =>
-        await db.Orders.AsNoTracking().Where(o => o.Id == query.OrderId)
-            .Select(o => new OrderResponse(o.Id, o.AccountId, o.Symbol, o.Side, o.Shares, o.LimitPrice, o.StrategyName, o.Status, o.FillPrice, o.Reason,
-                db.Trades.Where(t => t.OrderId == o.Id).Select(t => (Guid?)t.Id).FirstOrDefault(), o.CreatedAt))
-            .SingleOrDefaultAsync(ct)
-        ?? throw new NotFoundException("Order", query.OrderId);
+    public Task<OrderResponse> Handle(GetOrder query, CancellationToken ct) => ReadAsync(db, query.OrderId, ct);
+
+    internal static async Task<OrderResponse> ReadAsync(TradingDbContext db, Guid orderId, CancellationToken ct)
+    {
+        var found = await db.Orders.AsNoTracking().Where(o => o.Id == orderId)
+            .Select(o => new { Order = o, TradeId = db.Trades.Where(t => t.OrderId == o.Id).Select(t => (Guid?)t.Id).FirstOrDefault() })
+            .SingleOrDefaultAsync(ct) ?? throw new NotFoundException("Order", orderId);
+        return OrderResponse.From(found.Order, found.TradeId);
+    }
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/orders/{id:guid}", async Task<Ok<OrderResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>

@@ -5,7 +5,10 @@ public sealed record RecordDecision(Guid AccountId, string Symbol, string Action
 
 public sealed record DecisionRequest(string Symbol, string Action, string Reason, string StrategyName);
 
-public sealed record DecisionResponse(long Id, Guid AccountId, string Symbol, string Action, string Reason, string StrategyName, Guid? OrderId, DateTimeOffset At);
+public sealed record DecisionResponse(long Id, Guid AccountId, string Symbol, string Action, string Reason, string StrategyName, Guid? OrderId, DateTimeOffset At)
+{
+    internal static DecisionResponse From(Decision d) => new(d.Id, d.AccountId, d.Symbol, d.Action, d.Reason, d.StrategyName, d.OrderId, d.At);
+}
 
 internal sealed class RecordDecisionValidator : AbstractValidator<RecordDecision>
 {
@@ -19,7 +22,7 @@ internal sealed class RecordDecisionValidator : AbstractValidator<RecordDecision
     }
 }
 
-internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContext> strategy, TradingDbContext db) : IRequestHandler<RecordDecision, DecisionResponse>
+internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContext> strategy) : IRequestHandler<RecordDecision, DecisionResponse>
 {
     public async Task<DecisionResponse> Handle(RecordDecision command, CancellationToken ct)
     {
@@ -30,8 +33,8 @@ internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContex
             session.Db.Decisions.Add(decision);
             return decision;
         }, ct);
-        return await db.Decisions.AsNoTracking().Where(d => d.Id == decision.Id)
-            .Select(d => new DecisionResponse(d.Id, d.AccountId, d.Symbol, d.Action, d.Reason, d.StrategyName, d.OrderId, d.At)).SingleAsync(ct);
+        // Saving numbered the decision and stamped it with the database's clock.
+        return DecisionResponse.From(decision);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>

@@ -5,11 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
-#if MYSQL
-using MySqlConnector;
-#else
-using Npgsql;
-#endif
 
 namespace Monolith.Bench;
 
@@ -33,13 +28,8 @@ internal sealed class BenchDatabase
     public string ConnectionString { get; }
     public Guid[] Accounts { get; private set; } = [];
 
-#if MYSQL
-    public static string Table(string name) => $"`ledger_{name}`";
-    public DbConnection Connect() => new MySqlConnection(ConnectionString);
-#else
-    public static string Table(string name) => $"ledger.{name}";
-    public DbConnection Connect() => new NpgsqlConnection(ConnectionString);
-#endif
+    public static string Table(string name) => DatabaseProvider.ModuleTable(Monolith.Ledger.Persistence.LedgerDbContext.ModuleName, name);
+    public DbConnection Connect() => DatabaseProvider.Connect(ConnectionString);
 
     static readonly LedgerModule Ledger = new();
 
@@ -89,15 +79,12 @@ internal sealed class BenchDatabase
     /// </summary>
     public async Task SettleAsync()
     {
-#if !MYSQL
+        if (DatabaseProvider.VacuumSql(Table("accounts")) is not { } sql) return;
         await using var connection = Connect();
         await connection.OpenAsync();
         await using var vacuum = connection.CreateCommand();
-        vacuum.CommandText = $"VACUUM {Table("accounts")}";
+        vacuum.CommandText = sql;
         await vacuum.ExecuteNonQueryAsync();
-#else
-        await Task.CompletedTask;
-#endif
     }
 
     public async Task<List<string>> CheckAsync()

@@ -5,6 +5,7 @@ using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
 using Monolith.Shared.Errors;
 
 namespace Monolith.Bench;
@@ -107,40 +108,31 @@ internal sealed class Contention(BenchDatabase database)
     /// <summary>Conflicts re-run by one service provider's strategies, by reason; and SingleWriter's committed batches.</summary>
     sealed class ConflictCounter : IDisposable
     {
-        readonly MeterListener _listener = new();
+        readonly IDisposable _listener;
         long _total, _deadlocks, _serialization, _lockTimeouts, _batches, _batchedUnits;
         int _largestBatch;
 
-        public ConflictCounter(ConcurrencyMetrics metrics)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
+        public ConflictCounter(ConcurrencyMetrics metrics) =>
+            _listener = metrics.Listen((instrument, measured, tags) =>
             {
-                if (instrument.Meter == metrics.Meter && instrument.Name is "monolith.concurrency.conflicts" or "monolith.concurrency.batch_size")
-                    listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
-            {
-                Interlocked.Increment(ref _batches);
-                Interlocked.Add(ref _batchedUnits, size);
-                for (var largest = _largestBatch; size > largest; largest = _largestBatch)
-                    if (Interlocked.CompareExchange(ref _largestBatch, size, largest) == largest) break;
-            });
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                Interlocked.Add(ref _total, value);
-                foreach (var tag in tags)
+                if (instrument == ConcurrencyMetrics.Instruments.BatchSize)
                 {
-                    if (tag.Key != "reason") continue;
-                    switch (tag.Value as string)
-                    {
-                        case "40P01" or "1213": Interlocked.Add(ref _deadlocks, value); break;
-                        case "40001": Interlocked.Add(ref _serialization, value); break;
-                        case "55P03" or "1205": Interlocked.Add(ref _lockTimeouts, value); break;
-                    }
+                    var size = (int)measured;
+                    Interlocked.Increment(ref _batches);
+                    Interlocked.Add(ref _batchedUnits, size);
+                    for (var largest = _largestBatch; size > largest; largest = _largestBatch)
+                        if (Interlocked.CompareExchange(ref _largestBatch, size, largest) == largest) break;
+                }
+                if (instrument != ConcurrencyMetrics.Instruments.Conflicts) return;
+                var value = (long)measured;
+                Interlocked.Add(ref _total, value);
+                switch (DatabaseProvider.ConflictKindOf(ConcurrencyMetrics.Tag(tags, "reason")))
+                {
+                    case ConflictKind.Deadlock: Interlocked.Add(ref _deadlocks, value); break;
+                    case ConflictKind.Serialization: Interlocked.Add(ref _serialization, value); break;
+                    case ConflictKind.LockTimeout: Interlocked.Add(ref _lockTimeouts, value); break;
                 }
             });
-            _listener.Start();
-        }
 
         public int LargestBatch => _largestBatch;
 

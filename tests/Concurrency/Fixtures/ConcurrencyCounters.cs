@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Monolith.Shared.Concurrency;
 
 namespace Monolith.Tests.Concurrency.Fixtures;
@@ -6,22 +5,15 @@ namespace Monolith.Tests.Concurrency.Fixtures;
 /// <summary>Attempts and conflicts recorded by one service provider's strategies (its own Meter).</summary>
 internal sealed class ConcurrencyCounters : IDisposable
 {
-    readonly MeterListener _listener = new();
+    readonly IDisposable _listener;
     long _attempts, _conflicts;
 
-    public ConcurrencyCounters(ConcurrencyMetrics metrics)
-    {
-        _listener.InstrumentPublished = (instrument, listener) =>
+    public ConcurrencyCounters(ConcurrencyMetrics metrics) =>
+        _listener = metrics.Listen((instrument, value, _) =>
         {
-            if (instrument.Meter == metrics.Meter) listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
-        {
-            if (instrument.Name == "monolith.concurrency.attempts") Interlocked.Add(ref _attempts, value);
-            else if (instrument.Name == "monolith.concurrency.conflicts") Interlocked.Add(ref _conflicts, value);
+            if (instrument == ConcurrencyMetrics.Instruments.Attempts) Interlocked.Add(ref _attempts, (long)value);
+            else if (instrument == ConcurrencyMetrics.Instruments.Conflicts) Interlocked.Add(ref _conflicts, (long)value);
         });
-        _listener.Start();
-    }
 
     public long Attempts => Interlocked.Read(ref _attempts);
     public long Conflicts => Interlocked.Read(ref _conflicts);

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Domain;
 using Monolith.Ledger.Features;
-using Features = Monolith.Ledger.Features;
 using Monolith.Ledger.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
@@ -198,7 +197,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
         {
             await using var scope = Services.CreateAsyncScope();
-            try { return (Guid?)(await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Features.Transfer(from, to, 1m, key))).Id; }
+            try { return (Guid?)(await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Transfer(from, to, 1m, key))).Id; }
             catch (ContentionException) { return null; }
         }));
 

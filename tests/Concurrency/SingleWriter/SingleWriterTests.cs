@@ -15,7 +15,6 @@ using Monolith.Shared.Errors;
 using Monolith.Tests.Concurrency.Fixtures;
 using Monolith.Tests.Concurrency.Ledger;
 using Xunit.Abstractions;
-using Features = Monolith.Ledger.Features;
 
 namespace Monolith.Tests.Concurrency.SingleWriter;
 
@@ -94,7 +93,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
                         acknowledged.TryAdd((await mediator.Send(new Deposit(from, amount))).OperationId, true);
                         lock (acknowledged) deposited += amount;
                     }
-                    else acknowledged.TryAdd((await mediator.Send(new Features.Transfer(from, accounts.Single(a => a != from), amount))).Id, true);
+                    else acknowledged.TryAdd((await mediator.Send(new Transfer(from, accounts.Single(a => a != from), amount))).Id, true);
                 }
                 catch (BusinessRuleException) { Interlocked.Increment(ref refused); }
             }
@@ -334,24 +333,16 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
     /// <summary>The sizes of the batches one service provider's writers committed, and of those that failed and were re-run unit by unit.</summary>
     sealed class BatchSizes : IDisposable
     {
-        readonly MeterListener _listener = new();
+        readonly IDisposable _listener;
         readonly ConcurrentQueue<int> _sizes = new();
         readonly ConcurrentQueue<int> _failed = new();
 
-        public BatchSizes(IServiceProvider services)
-        {
-            var meter = services.GetRequiredService<ConcurrencyMetrics>().Meter;
-            _listener.InstrumentPublished = (instrument, listener) =>
+        public BatchSizes(IServiceProvider services) =>
+            _listener = services.GetRequiredService<ConcurrencyMetrics>().Listen((instrument, value, _) =>
             {
-                if (instrument.Meter == meter) listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
-            {
-                if (instrument.Name == "monolith.concurrency.batch_size") _sizes.Enqueue(value);
-                else if (instrument.Name == "monolith.concurrency.batch_failed") _failed.Enqueue(value);
+                if (instrument == ConcurrencyMetrics.Instruments.BatchSize) _sizes.Enqueue((int)value);
+                else if (instrument == ConcurrencyMetrics.Instruments.BatchFailed) _failed.Enqueue((int)value);
             });
-            _listener.Start();
-        }
 
         public IReadOnlyCollection<int> Sizes => _sizes;
         public IReadOnlyCollection<int> Failed => _failed;

@@ -268,21 +268,14 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
     /// <summary>The reasons of the conflicts one service provider's strategies recorded.</summary>
     sealed class ConflictReasons : IDisposable
     {
-        readonly MeterListener _listener = new();
+        readonly IDisposable _listener;
         readonly ConcurrentBag<string> _reasons = [];
 
-        public ConflictReasons(ConcurrencyMetrics metrics)
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
+        public ConflictReasons(ConcurrencyMetrics metrics) =>
+            _listener = metrics.Listen((instrument, _, tags) =>
             {
-                if (instrument.Meter == metrics.Meter && instrument.Name == "monolith.concurrency.conflicts") listener.EnableMeasurementEvents(instrument);
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            {
-                foreach (var tag in tags) if (tag.Key == "reason") _reasons.Add(tag.Value?.ToString() ?? "");
+                if (instrument == ConcurrencyMetrics.Instruments.Conflicts) _reasons.Add(ConcurrencyMetrics.Tag(tags, "reason") ?? "");
             });
-            _listener.Start();
-        }
 
         public IReadOnlyCollection<string> Reasons => _reasons;
         public void Dispose() => _listener.Dispose();

@@ -12,6 +12,7 @@ internal sealed class Account : IVersioned
     public decimal Balance { get; private set; }
     public decimal OverdraftLimit { get; private set; }
     public long Version { get; private set; }
+    [DatabaseClock]
     public DateTimeOffset CreatedAt { get; private set; }
 
     public static Account Open(string currency, decimal overdraftLimit) =>

@@ -9,5 +9,6 @@ internal sealed class LedgerEntry(Guid accountId, decimal amount, decimal balanc
     public decimal BalanceAfter { get; private set; } = balanceAfter;
     public Guid OperationId { get; private set; } = operationId;
     public OperationKind Operation { get; private set; } = operation;
+    [DatabaseClock]
     public DateTimeOffset CreatedAt { get; private set; }
 }

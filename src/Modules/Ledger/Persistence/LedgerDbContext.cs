@@ -7,7 +7,7 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
 
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<LedgerEntry> Entries => Set<LedgerEntry>();
-    public DbSet<Transfer> Transfers => Set<Transfer>();
+    public DbSet<LedgerTransfer> Transfers => Set<LedgerTransfer>();
 
     protected override void ConfigureModule(ModelBuilder model)
     {
@@ -21,9 +21,6 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.HasKey(a => a.Id);
             e.Property(a => a.Id).ValueGeneratedNever();
             e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
-            e.Property(a => a.Balance).HasMoneyType();
-            e.Property(a => a.OverdraftLimit).HasMoneyType();
-            e.Property(a => a.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
             // Lets transfers reference (currency, account), so the database too refuses a cross-currency transfer.
             // Currency leads: a key led by id would let MariaDB serve "WHERE id = ?" through it and lock that index
             // before the primary key, inverting the lock order of SELECT ... FOR UPDATE (deadlocks, measured).
@@ -35,10 +32,7 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.ToTable("entries", t => t.HasCheckConstraint("ck_entries_amount_not_zero", "amount <> 0"));
             e.HasKey(x => x.Id);
             e.Property(x => x.Id).ValueGeneratedOnAdd();
-            e.Property(x => x.Amount).HasMoneyType();
-            e.Property(x => x.BalanceAfter).HasMoneyType();
             e.Property(x => x.Operation).HasConversion<string>().HasMaxLength(16);
-            e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
             e.HasOne<Account>().WithMany().HasForeignKey(x => x.AccountId).OnDelete(DeleteBehavior.Restrict);
             // Statement pages (keyset on id) and the GapLock range: (account, id).
             e.HasIndex(x => new { x.AccountId, x.Id }).HasDatabaseName("ix_entries_account_id");
@@ -47,7 +41,7 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.HasIndex(x => x.OperationId).HasDatabaseName("ix_entries_operation_id");
         });
 
-        model.Entity<Transfer>(e =>
+        model.Entity<LedgerTransfer>(e =>
         {
             e.ToTable("transfers", t =>
             {
@@ -57,8 +51,6 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.HasKey(x => x.Id);
             e.Property(x => x.Id).ValueGeneratedNever();
             e.Property(x => x.Currency).HasMaxLength(3).IsFixedLength();
-            e.Property(x => x.Amount).HasMoneyType();
-            e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
             e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.Currency, x.FromAccountId })
                 .HasPrincipalKey(a => new { a.Currency, a.Id }).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<Account>().WithMany().HasForeignKey(x => new { x.Currency, x.ToAccountId })

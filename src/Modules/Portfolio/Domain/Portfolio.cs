@@ -7,6 +7,7 @@ internal sealed class Portfolio
 
     public Guid Id { get; private set; }
     public string Owner { get; private set; } = "";
+    [DatabaseClock]
     public DateTimeOffset CreatedAt { get; private set; }
 
     public static Portfolio Open(string owner) => new() { Id = Guid.CreateVersion7(), Owner = owner };

@@ -7,6 +7,7 @@ internal sealed class Token
 
     public string Symbol { get; private set; } = "";
     public string QuoteCurrency { get; private set; } = "";
+    [DatabaseClock]
     public DateTimeOffset CreatedAt { get; private set; }
 
     public static Token Register(string symbol, string quoteCurrency) => new() { Symbol = symbol, QuoteCurrency = quoteCurrency };

@@ -18,6 +18,7 @@ internal sealed class TokenTransaction
     public decimal UnitPrice { get; private set; }
     public decimal LocalUnitPrice { get; private set; }
     public DateTimeOffset ExecutedAt { get; private set; }
+    [DatabaseClock]
     public DateTimeOffset RecordedAt { get; private set; }
 
     public static TokenTransaction Record(Guid positionId, TradeSide side, decimal quantity, decimal unitPrice, decimal localUnitPrice, DateTimeOffset executedAt) =>

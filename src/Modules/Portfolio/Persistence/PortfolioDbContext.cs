@@ -19,7 +19,6 @@ internal sealed class PortfolioDbContext(DbContextOptions<PortfolioDbContext> op
             e.HasKey(p => p.Id);
             e.Property(p => p.Id).ValueGeneratedNever();
             e.Property(p => p.Owner).HasMaxLength(Domain.Portfolio.MaxOwnerLength);
-            e.Property(p => p.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
         });
 
         model.Entity<Token>(e =>
@@ -28,7 +27,6 @@ internal sealed class PortfolioDbContext(DbContextOptions<PortfolioDbContext> op
             e.HasKey(t => t.Symbol);
             e.Property(t => t.Symbol).HasMaxLength(16);
             e.Property(t => t.QuoteCurrency).HasMaxLength(3).IsFixedLength();
-            e.Property(t => t.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
         });
 
         model.Entity<Position>(e =>
@@ -41,9 +39,6 @@ internal sealed class PortfolioDbContext(DbContextOptions<PortfolioDbContext> op
             e.HasKey(p => p.Id);
             e.Property(p => p.Id).ValueGeneratedNever();
             e.Property(p => p.Symbol).HasMaxLength(16);
-            e.Property(p => p.Amount).HasMoneyType();
-            e.Property(p => p.MeanPrice).HasMoneyType();
-            e.Property(p => p.LocalMeanPrice).HasMoneyType();
             e.HasOne<Domain.Portfolio>().WithMany().HasForeignKey(p => p.PortfolioId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<Token>().WithMany().HasForeignKey(p => p.Symbol).OnDelete(DeleteBehavior.Restrict);
             // One position per token and portfolio: two first transactions racing to open it collide here, and the
@@ -61,10 +56,6 @@ internal sealed class PortfolioDbContext(DbContextOptions<PortfolioDbContext> op
             e.HasKey(x => x.Id);
             e.Property(x => x.Id).ValueGeneratedOnAdd();
             e.Property(x => x.Side).HasConversion<string>().HasMaxLength(4);
-            e.Property(x => x.Quantity).HasMoneyType();
-            e.Property(x => x.UnitPrice).HasMoneyType();
-            e.Property(x => x.LocalUnitPrice).HasMoneyType();
-            e.Property(x => x.RecordedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
             e.HasOne<Position>().WithMany().HasForeignKey(x => x.PositionId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(x => x.OperationId).IsUnique().HasDatabaseName("ux_transactions_operation_id");
             // The GapLock range: a position's transactions by key, where new ones always land at the top.
@@ -78,9 +69,6 @@ internal sealed class PortfolioDbContext(DbContextOptions<PortfolioDbContext> op
             e.ToTable("snapshots", t => t.HasCheckConstraint("ck_snapshots_amount_not_negative", "amount >= 0"));
             e.HasKey(s => s.TransactionId);
             e.Property(s => s.TransactionId).ValueGeneratedNever();
-            e.Property(s => s.Amount).HasMoneyType();
-            e.Property(s => s.MeanPrice).HasMoneyType();
-            e.Property(s => s.LocalMeanPrice).HasMoneyType();
             e.HasOne(s => s.Transaction).WithOne().HasForeignKey<Snapshot>(s => s.TransactionId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<Position>().WithMany().HasForeignKey(s => s.PositionId).OnDelete(DeleteBehavior.Restrict);
             e.Ignore(s => s.Holding);

@@ -8,9 +8,48 @@ public sealed class ConcurrencyMetrics : IDisposable
 {
     public const string MeterName = "Monolith.Concurrency";
 
+    /// <summary>The instruments' names, for whatever listens to them (the bench, the tests, an exporter).</summary>
+    public static class Instruments
+    {
+        public const string Attempts = "monolith.concurrency.attempts";
+        public const string Conflicts = "monolith.concurrency.conflicts";
+        public const string GaveUp = "monolith.concurrency.gave_up";
+        public const string LockWait = "monolith.concurrency.lock_wait";
+        public const string BatchSize = "monolith.concurrency.batch_size";
+        public const string BatchFailed = "monolith.concurrency.batch_failed";
+        public const string QueueWait = "monolith.concurrency.queue_wait";
+        public const string QueueDepth = "monolith.concurrency.queue_depth";
+    }
+
+    /// <summary>One measurement of one of this meter's instruments, with its tags (strategy, module, and for conflicts the reason).</summary>
+    public delegate void Measured(string instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags);
+
+    /// <summary>
+    /// Listens to the instruments of this instance's meter only (every service provider has its own), until disposed:
+    /// how the bench and the tests count attempts, conflicts and batches.
+    /// </summary>
+    public IDisposable Listen(Measured measured)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) => { if (instrument.Meter == _meter) l.EnableMeasurementEvents(instrument); },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => measured(instrument.Name, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => measured(instrument.Name, value, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => measured(instrument.Name, value, tags));
+        listener.Start();
+        return listener;
+    }
+
+    /// <summary>A tag's value in a measurement, or null.</summary>
+    public static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
+    {
+        foreach (var tag in tags) if (tag.Key == key) return tag.Value?.ToString();
+        return null;
+    }
+
     readonly Meter _meter = new(MeterName);
 
-    internal Meter Meter => _meter;
     readonly Counter<long> _attempts;
     readonly Counter<long> _conflicts;
     readonly Counter<long> _gaveUp;
@@ -22,14 +61,14 @@ public sealed class ConcurrencyMetrics : IDisposable
 
     public ConcurrencyMetrics()
     {
-        _attempts = _meter.CreateCounter<long>("monolith.concurrency.attempts", description: "Runs of a unit of work, re-runs included.");
-        _conflicts = _meter.CreateCounter<long>("monolith.concurrency.conflicts", description: "Runs that ended in a retryable conflict.");
-        _gaveUp = _meter.CreateCounter<long>("monolith.concurrency.gave_up", description: "Units abandoned after the last attempt (answered 409).");
-        _lockWait = _meter.CreateHistogram<double>("monolith.concurrency.lock_wait", unit: "ms", description: "Time spent acquiring locks.");
-        _batchSize = _meter.CreateHistogram<int>("monolith.concurrency.batch_size", unit: "{unit}", description: "Units committed together in one transaction.");
-        _batchFailed = _meter.CreateHistogram<int>("monolith.concurrency.batch_failed", unit: "{unit}", description: "Units of a batch that failed as a whole and was re-run unit by unit.");
-        _queueWait = _meter.CreateHistogram<double>("monolith.concurrency.queue_wait", unit: "ms", description: "Time a unit waited in its queue before its batch began.");
-        _meter.CreateObservableGauge("monolith.concurrency.queue_depth", () => _queueDepths.Select(q =>
+        _attempts = _meter.CreateCounter<long>(Instruments.Attempts, description: "Runs of a unit of work, re-runs included.");
+        _conflicts = _meter.CreateCounter<long>(Instruments.Conflicts, description: "Runs that ended in a retryable conflict.");
+        _gaveUp = _meter.CreateCounter<long>(Instruments.GaveUp, description: "Units abandoned after the last attempt (answered 409).");
+        _lockWait = _meter.CreateHistogram<double>(Instruments.LockWait, unit: "ms", description: "Time spent acquiring locks.");
+        _batchSize = _meter.CreateHistogram<int>(Instruments.BatchSize, unit: "{unit}", description: "Units committed together in one transaction.");
+        _batchFailed = _meter.CreateHistogram<int>(Instruments.BatchFailed, unit: "{unit}", description: "Units of a batch that failed as a whole and was re-run unit by unit.");
+        _queueWait = _meter.CreateHistogram<double>(Instruments.QueueWait, unit: "ms", description: "Time a unit waited in its queue before its batch began.");
+        _meter.CreateObservableGauge(Instruments.QueueDepth, () => _queueDepths.Select(q =>
                 new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("strategy", q.Key.Strategy), new KeyValuePair<string, object?>("module", q.Key.Module))),
             unit: "{unit}", description: "Units waiting in a module's write queues.");
     }

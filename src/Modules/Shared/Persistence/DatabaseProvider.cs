@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
 #if MYSQL
 using MySqlConnector;
 #else
@@ -13,6 +12,9 @@ public enum DatabaseKind { PostgreSql, MySql }
 
 /// <summary>How a database error bears on the unit of work that raised it.</summary>
 public enum FailureKind { Other, Retryable, ConstraintViolated }
+
+/// <summary>Which kind of retryable conflict a database error code names, for the bench's and the logs' breakdowns.</summary>
+public enum ConflictKind { Other, Deadlock, Serialization, LockTimeout }
 
 /// <summary>
 /// The provider seam: the only place that knows which database this build targets (docs/adr/0001).
@@ -39,6 +41,22 @@ public static class DatabaseProvider
         return options;
     }
 
+    /// <summary>The databases ./dev creates; for design-time tools, tests and the bench.</summary>
+    public const string DefaultConnectionString =
+#if MYSQL
+        "Server=127.0.0.1;Port=3306;Database=monolith;User ID=monolith;Password=monolith;SslMode=None;Maximum Pool Size=200";
+#else
+        "Host=127.0.0.1;Port=5432;Database=monolith;Username=monolith;Password=monolith;SSL Mode=Disable;Maximum Pool Size=200";
+#endif
+
+    /// <summary>A connection of this build's driver, for code that speaks SQL without EF (the bench's raw ceiling).</summary>
+    public static System.Data.Common.DbConnection Connect(string connectionString) =>
+#if MYSQL
+        new MySqlConnection(connectionString);
+#else
+        new NpgsqlConnection(connectionString);
+#endif
+
     /// <summary>PostgreSQL: one schema per module. MySQL has no schemas inside a database: a table prefix instead.</summary>
     public static void PlaceInModule(this ModelBuilder model, string module)
     {
@@ -49,6 +67,25 @@ public static class DatabaseProvider
         model.HasDefaultSchema(module);
 #endif
     }
+
+    /// <summary>A module's table as SQL names it, placed as <see cref="PlaceInModule"/> places it.</summary>
+    public static string ModuleTable(string module, string table) =>
+#if MYSQL
+        $"`{module}_{table}`";
+#else
+        $"{module}.{table}";
+#endif
+
+    /// <summary>
+    /// The statement that clears a table's dead row versions, where the database must be told: PostgreSQL's VACUUM.
+    /// InnoDB purges its undo by itself: null.
+    /// </summary>
+    public static string? VacuumSql(string table) =>
+#if MYSQL
+        null;
+#else
+        $"VACUUM {table}";
+#endif
 
     /// <summary>
     /// Row lock for rows about to be updated. On PostgreSQL FOR NO KEY UPDATE: it does not conflict with the
@@ -77,9 +114,6 @@ public static class DatabaseProvider
         // before those of the writer it waited for.
         "clock_timestamp()";
 #endif
-
-    public static PropertyBuilder<decimal> HasMoneyType(this PropertyBuilder<decimal> property) =>
-        property.HasPrecision(Money.Precision, Money.Scale);
 
     /// <summary>
     /// Bounds how long one statement waits for a lock; a timeout is retryable. For the current transaction, or with
@@ -170,6 +204,20 @@ public static class DatabaseProvider
         }
         return null;
     }
+
+    /// <summary>What a conflict's error code (<see cref="ErrorCode"/>, as the conflicts metric tags it) names.</summary>
+    public static ConflictKind ConflictKindOf(string? code) => code switch
+    {
+#if MYSQL
+        "1213" => ConflictKind.Deadlock,
+        "1205" => ConflictKind.LockTimeout,
+#else
+        PostgresErrorCodes.DeadlockDetected => ConflictKind.Deadlock,
+        PostgresErrorCodes.SerializationFailure => ConflictKind.Serialization,
+        PostgresErrorCodes.LockNotAvailable => ConflictKind.LockTimeout,
+#endif
+        _ => ConflictKind.Other,
+    };
 
     public static FailureKind Classify(Exception exception)
     {

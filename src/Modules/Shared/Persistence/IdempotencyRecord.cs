@@ -26,6 +26,7 @@ internal sealed class IdempotencyRecord
     public required string Key { get; init; }
     public required string RequestHash { get; init; }
     public required Guid OperationId { get; init; }
+    [DatabaseClock]
     public DateTimeOffset CreatedAt { get; init; }
 
     internal static void Configure(ModelBuilder model) => model.Entity<IdempotencyRecord>(e =>
@@ -34,7 +35,6 @@ internal sealed class IdempotencyRecord
         e.HasKey(x => x.Key);
         e.Property(x => x.Key).HasMaxLength(MaxKeyLength);
         e.Property(x => x.RequestHash).HasMaxLength(64).IsFixedLength();
-        e.Property(x => x.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
     });
 
     /// <summary>The command's fingerprint: its type and all its fields (the key among them, which the lookup fixes anyway).</summary>

@@ -18,12 +18,7 @@ public static class ModuleDatabase
             $"No connection string: set ConnectionStrings:Monolith or ConnectionStrings:{DatabaseProvider.Current}.");
 
     /// <summary>The databases ./dev creates; for design-time tools and tests.</summary>
-    public const string DefaultConnectionString =
-#if MYSQL
-        "Server=127.0.0.1;Port=3306;Database=monolith;User ID=monolith;Password=monolith;SslMode=None;Maximum Pool Size=200";
-#else
-        "Host=127.0.0.1;Port=5432;Database=monolith;Username=monolith;Password=monolith;SSL Mode=Disable;Maximum Pool Size=200";
-#endif
+    public const string DefaultConnectionString = DatabaseProvider.DefaultConnectionString;
 
     public static IServiceCollection AddModuleDbContext<TDb>(this IServiceCollection services, IConfiguration configuration, string module)
         where TDb : ModuleDbContext

@@ -21,13 +21,21 @@ public abstract class ModuleDbContext(DbContextOptions options) : DbContext(opti
 
     protected abstract void ConfigureModule(ModelBuilder model);
 
+    /// <summary>Every decimal is money or a quantity priced in it: NUMERIC/DECIMAL(28, 8), so no column is configured by hand.</summary>
+    protected sealed override void ConfigureConventions(ModelConfigurationBuilder conventions) =>
+        conventions.Properties<decimal>().HavePrecision(Money.Precision, Money.Scale);
+
     protected sealed override void OnModelCreating(ModelBuilder model)
     {
         IdempotencyRecord.Configure(model);
         ConfigureModule(model);
         foreach (var entity in model.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())
+            {
                 property.SetColumnName(ToSnakeCase(property.Name));
+                if (property.PropertyInfo?.IsDefined(typeof(DatabaseClockAttribute), inherit: false) == true)
+                    property.SetDefaultValueSql(DatabaseProvider.ClockSql);
+            }
         model.PlaceInModule(Module);
     }
 
@@ -42,6 +50,13 @@ public abstract class ModuleDbContext(DbContextOptions options) : DbContext(opti
         return sb.ToString();
     }
 }
+
+/// <summary>
+/// The column is stamped by the database's clock when its row is inserted (<see cref="DatabaseProvider.ClockSql"/>), so
+/// rows committed one after another are ordered by it whichever process wrote them. Code never sets it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DatabaseClockAttribute : Attribute;
 
 /// <summary>Lets a SingleWriter batch see every command a unit sends, so a read behind unsaved writes is never trusted.</summary>
 internal sealed class CommandWatch : DbCommandInterceptor

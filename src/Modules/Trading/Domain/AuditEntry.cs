@@ -20,6 +20,7 @@ internal sealed class AuditEntry
     public string Actor { get; private set; } = "";
     public string? Before { get; private set; }
     public string After { get; private set; } = "";
+    [DatabaseClock]
     public DateTimeOffset At { get; private set; }
 
     public static AuditEntry Of<TState>(Guid accountId, IAudited<TState> entity, string action, string actor, TState? before)

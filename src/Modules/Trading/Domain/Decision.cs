@@ -10,6 +10,7 @@ internal sealed class Decision
     public string Reason { get; private set; } = "";
     public string StrategyName { get; private set; } = "";
     public Guid? OrderId { get; private set; }
+    [DatabaseClock]
     public DateTimeOffset At { get; private set; }
 
     public static Decision Of(Guid accountId, string symbol, string action, string reason, string strategyName, Guid? orderId) => new()

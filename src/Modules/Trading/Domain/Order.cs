@@ -24,6 +24,7 @@ internal sealed class Order : IAudited<Order.Snapshot>
     public OrderStatus Status { get; private set; }
     public decimal? FillPrice { get; private set; }
     public string? Reason { get; private set; }
+    [DatabaseClock]
     public DateTimeOffset CreatedAt { get; private set; }
     public long Version { get; private set; }
     public long FenceToken { get; private set; }

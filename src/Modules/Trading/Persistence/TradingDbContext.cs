@@ -23,9 +23,6 @@ internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> option
             });
             e.HasKey(a => a.Id);
             e.Property(a => a.Id).ValueGeneratedNever();
-            foreach (var money in new[] { nameof(TradingAccount.InitialBalance), nameof(TradingAccount.CurrentBalance), nameof(TradingAccount.CumulativePnl),
-                         nameof(TradingAccount.PeakEquity), nameof(TradingAccount.MaxDrawdownPct), nameof(TradingAccount.MaxDrawdownLimitPct) })
-                e.Property<decimal>(money).HasMoneyType();
             e.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);
             e.Property(a => a.UpdatedBy).HasMaxLength(100);
             e.Ignore(a => a.Equity);
@@ -44,12 +41,8 @@ internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> option
             e.Property(o => o.Symbol).HasMaxLength(16);
             e.Property(o => o.Side).HasConversion<string>().HasMaxLength(4);
             e.Property(o => o.Status).HasConversion<string>().HasMaxLength(16);
-            e.Property(o => o.Shares).HasMoneyType();
-            e.Property(o => o.LimitPrice).HasMoneyType();
-            e.Property(o => o.FillPrice).HasPrecision(Money.Precision, Money.Scale);
             e.Property(o => o.StrategyName).HasMaxLength(100);
             e.Property(o => o.Reason).HasMaxLength(500);
-            e.Property(o => o.CreatedAt).HasDefaultValueSql(DatabaseProvider.ClockSql);
             e.HasOne<TradingAccount>().WithMany().HasForeignKey(o => o.AccountId).OnDelete(DeleteBehavior.Restrict);
             // Recovery finds pending orders by age.
             e.HasIndex(o => new { o.Status, o.CreatedAt }).HasDatabaseName("ix_orders_status_created_at");
@@ -68,11 +61,6 @@ internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> option
             e.Property(x => x.Id).ValueGeneratedNever();
             e.Property(x => x.Symbol).HasMaxLength(16);
             e.Property(x => x.Side).HasConversion<string>().HasMaxLength(4);
-            e.Property(x => x.Shares).HasMoneyType();
-            e.Property(x => x.EntryPrice).HasMoneyType();
-            e.Property(x => x.Cost).HasMoneyType();
-            e.Property(x => x.ExitPrice).HasPrecision(Money.Precision, Money.Scale);
-            e.Property(x => x.Pnl).HasPrecision(Money.Precision, Money.Scale);
             e.Property(x => x.StrategyName).HasMaxLength(100);
             e.Ignore(x => x.IsOpen);
             e.HasOne<TradingAccount>().WithMany().HasForeignKey(x => x.AccountId).OnDelete(DeleteBehavior.Restrict);
@@ -91,7 +79,6 @@ internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> option
             e.Property(x => x.Action).HasMaxLength(32);
             e.Property(x => x.Reason).HasMaxLength(500);
             e.Property(x => x.StrategyName).HasMaxLength(100);
-            e.Property(x => x.At).HasDefaultValueSql(DatabaseProvider.ClockSql);
             e.HasOne<TradingAccount>().WithMany().HasForeignKey(x => x.AccountId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(x => new { x.AccountId, x.Id }).HasDatabaseName("ix_decisions_account_id");
         });
@@ -104,7 +91,6 @@ internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> option
             e.Property(x => x.EntityType).HasMaxLength(32);
             e.Property(x => x.Action).HasMaxLength(200);
             e.Property(x => x.Actor).HasMaxLength(100);
-            e.Property(x => x.At).HasDefaultValueSql(DatabaseProvider.ClockSql);
             // The GapLock range of each audited entity: its audit rows by key, new ones at the top.
             e.HasIndex(x => new { x.EntityId, x.Id }).HasDatabaseName("ix_audit_log_entity_id");
             // The account's audit pages, keyset on id.

@@ -5,7 +5,7 @@ public sealed record Transfer(Guid FromAccountId, Guid ToAccountId, decimal Amou
 
 public sealed record TransferResponse(Guid Id, Guid FromAccountId, Guid ToAccountId, decimal Amount, DateTimeOffset CreatedAt)
 {
-    internal static TransferResponse From(Domain.Transfer t) => new(t.Id, t.FromAccountId, t.ToAccountId, t.Amount, t.CreatedAt);
+    internal static TransferResponse From(LedgerTransfer t) => new(t.Id, t.FromAccountId, t.ToAccountId, t.Amount, t.CreatedAt);
 }
 
 public sealed record TransferRequest(Guid FromAccountId, Guid ToAccountId, decimal Amount);
@@ -26,7 +26,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
 {
     public async Task<TransferResponse> Handle(Transfer command, CancellationToken ct)
     {
-        Domain.Transfer? written = null;
+        LedgerTransfer? written = null;
         var transferId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.FromAccountId, command.ToAccountId), (session, token) => session.OnceAsync(command, async () =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.FromAccountId, command.ToAccountId], token);
@@ -35,7 +35,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
             if (from.Currency != to.Currency)
                 throw new BusinessRuleException("Currency mismatch", $"Account {from.Id} holds {from.Currency} and account {to.Id} holds {to.Currency}.");
 
-            var transfer = new Domain.Transfer(from.Id, to.Id, from.Currency, command.Amount);
+            var transfer = new LedgerTransfer(from.Id, to.Id, from.Currency, command.Amount);
             session.Db.Transfers.Add(transfer);
             session.Db.Entries.Add(from.Post(-command.Amount, transfer.Id, OperationKind.Transfer));
             session.Db.Entries.Add(to.Post(command.Amount, transfer.Id, OperationKind.Transfer));

@@ -124,7 +124,7 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                         });
                 });
 
-            modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
+            modelBuilder.Entity("Monolith.Ledger.Domain.LedgerTransfer", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("char(36)")
@@ -208,7 +208,7 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
+            modelBuilder.Entity("Monolith.Ledger.Domain.LedgerTransfer", b =>
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()

@@ -125,7 +125,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         });
                 });
 
-            modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
+            modelBuilder.Entity("Monolith.Ledger.Domain.LedgerTransfer", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
@@ -209,7 +209,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
+            modelBuilder.Entity("Monolith.Ledger.Domain.LedgerTransfer", b =>
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()

@@ -122,7 +122,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         });
                 });
 
-            modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
+            modelBuilder.Entity("Monolith.Ledger.Domain.LedgerTransfer", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
@@ -206,7 +206,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Monolith.Ledger.Domain.Transfer", b =>
+            modelBuilder.Entity("Monolith.Ledger.Domain.LedgerTransfer", b =>
                 {
                     b.HasOne("Monolith.Ledger.Domain.Account", null)
                         .WithMany()

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Features;
 using Monolith.Portfolio.Persistence;
-using Monolith.Shared;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
 using Monolith.Tests.Concurrency.Fixtures;
@@ -18,21 +17,6 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
 
     public Task InitializeAsync() => SendAsync(new RegisterToken("ETH", "USD"));
     public async Task DisposeAsync() => await _services.DisposeAsync();
-
-    [Theory]
-    [InlineData("0.00000001", "0.00000002", "0.00000002")] // 1.5 units: half to even rounds up to 2
-    [InlineData("0.00000001", "0.00000004", "0.00000002")] // 2.5 units: half to even rounds down to 2
-    [InlineData("0.00000001", "0.00000006", "0.00000004")] // 3.5 units: up to 4
-    public void Mean_price_rounds_half_to_even_on_the_exact_quotient(string first, string second, string mean) =>
-        Assert.Equal(decimal.Parse(mean), Money.WeightedMean(1m, decimal.Parse(first), 1m, decimal.Parse(second)));
-
-    [Fact]
-    public void Mean_price_is_exact_where_decimal_products_would_round()
-    {
-        // amount * mean has 32 significant digits here; decimal alone keeps 28-29.
-        var mean = Money.WeightedMean(123_456_789_012.12345678m, 98_765_432_109.87654321m, 0.00000001m, 0.00000001m);
-        Assert.Equal(98_765_432_109.87654320m, mean);
-    }
 
     [Fact]
     public async Task A_buy_moves_the_means_a_sell_keeps_them_and_zero_resets_them()

@@ -139,7 +139,7 @@ public static class DatabaseProvider
         return Task.CompletedTask;
 #else
         // A sequential scan takes a predicate lock on the whole relation, so every pair of concurrent
-        // transactions would conflict; index scans lock only the keys read (FIELD-NOTES, measured).
+        // transactions would conflict; index scans lock only the keys read (measured: docs/strategies.md, SerializableRetry).
         return db.Database.ExecuteSqlRawAsync("SET LOCAL enable_seqscan = off", ct);
 #endif
     }

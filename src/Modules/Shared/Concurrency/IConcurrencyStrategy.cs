@@ -83,11 +83,11 @@ public static class ConcurrencyStrategyExtensions
     /// <summary>A unit without a result.</summary>
     public static Task ExecuteAsync<TDb>(this IConcurrencyStrategy<TDb> strategy, WriteKeys keys, UnitOfWork<TDb> work, CancellationToken ct)
         where TDb : ModuleDbContext =>
-        strategy.ExecuteAsync<Unit>(keys, new WithoutResult<TDb>(work).RunAsync, ct);
+        strategy.ExecuteAsync<NoResult>(keys, new WithoutResult<TDb>(work).RunAsync, ct);
 }
 
-/// <summary>The unit value of <see cref="UnitOfWork{TDb}"/>, which has no result.</summary>
-public readonly record struct Unit;
+/// <summary>What a <see cref="UnitOfWork{TDb}"/> returns to the strategy: nothing.</summary>
+public readonly record struct NoResult;
 
 /// <summary>A unit whose code is not the delegate's own method: SingleWriter tells units apart by their code.</summary>
 internal interface IWrappedUnit
@@ -99,7 +99,7 @@ internal sealed class WithoutResult<TDb>(UnitOfWork<TDb> work) : IWrappedUnit wh
 {
     public System.Reflection.MethodInfo Code => work.Method;
 
-    public async Task<Unit> RunAsync(IWriteSession<TDb> session, CancellationToken ct)
+    public async Task<NoResult> RunAsync(IWriteSession<TDb> session, CancellationToken ct)
     {
         await work(session, ct);
         return default;

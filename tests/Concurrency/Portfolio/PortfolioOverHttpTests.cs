@@ -68,8 +68,16 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
         var oversell = await PostAsync(client, path, Trade("sell", 1m, 1m, 1m, At), null);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, oversell.StatusCode);
         Assert.Equal("Oversell", (await oversell.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
-        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/portfolio/portfolios/{portfolio}/holdings?at=yesterday")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/portfolio/portfolios/{portfolio}/tokens/BTC/history?limit=0")).StatusCode);
+        foreach (var (query, field) in new[] { ($"holdings?at=yesterday", "at"), ("tokens/BTC?at=yesterday", "at"), ("tokens/BTC/history?limit=0", "limit"),
+                     ("tokens/BTC/history?after=999999", "after") })
+        {
+            // Query-string values are validated inside the request, and only the exception handler writes the 400,
+            // the cursor that only the database can refuse included.
+            var refused = await client.GetAsync($"/api/portfolio/portfolios/{portfolio}/{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.True((await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty(field, out _), $"{query}: no field error for {field}");
+        }
 
         var history = await client.GetFromJsonAsync<JsonElement>($"/api/portfolio/portfolios/{portfolio}/tokens/BTC/history");
         Assert.Equal(0, history.GetProperty("items").GetArrayLength());

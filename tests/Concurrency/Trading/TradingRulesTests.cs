@@ -127,6 +127,8 @@ public sealed class TradingRulesTests(TestDatabase database) : IClassFixture<Tes
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await client.PostAsync($"/api/trading/accounts/{account}/resume", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/trading/orders/{Guid.NewGuid()}/fill", new { price = 1m })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/trading/accounts/{account}/trades?status=sideways")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/trading/accounts/{account}/trades?status=1")).StatusCode);
+        Assert.Equal(0, (await client.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{account}/trades?status=Open")).GetArrayLength());
         var audit = await client.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{account}/audit?limit=1");
         Assert.Equal(JsonValueKind.Number, audit.GetProperty("next").ValueKind);
         var page2 = await client.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{account}/audit?limit=10&after={audit.GetProperty("next").GetInt64()}");

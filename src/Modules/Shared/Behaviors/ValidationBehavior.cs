@@ -12,11 +12,11 @@ public sealed class ValidationBehavior<TRequest, TResponse>(IEnumerable<IValidat
 {
     public async Task<TResponse> Handle(TRequest request, CancellationToken cancellationToken, RequestHandlerDelegate<TResponse> next)
     {
-        var context = new ValidationContext<TRequest>(request);
+        ValidationContext<TRequest>? context = null;
         List<FluentValidation.Results.ValidationFailure>? failures = null;
         foreach (var validator in validators)
         {
-            var result = await validator.ValidateAsync(context, cancellationToken);
+            var result = await validator.ValidateAsync(context ??= new ValidationContext<TRequest>(request), cancellationToken);
             if (!result.IsValid) (failures ??= []).AddRange(result.Errors);
         }
         if (failures is not null) throw new ValidationException(failures);

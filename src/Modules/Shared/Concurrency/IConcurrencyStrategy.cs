@@ -55,7 +55,7 @@ public interface IWriteSession<out TDb> where TDb : ModuleDbContext
 /// <summary>A unit of work: reads, decisions and changes; it may run more than once, each time from fresh reads.</summary>
 public delegate Task<TResult> UnitOfWork<TDb, TResult>(IWriteSession<TDb> session, CancellationToken ct) where TDb : ModuleDbContext;
 
-/// <summary>A unit of work whose caller needs no result of it (it reads what it wants to answer after the commit).</summary>
+/// <summary>A unit of work that returns nothing; what its handler answers with, the unit leaves in a local the handler reads after the commit.</summary>
 public delegate Task UnitOfWork<TDb>(IWriteSession<TDb> session, CancellationToken ct) where TDb : ModuleDbContext;
 
 /// <summary>

@@ -22,12 +22,20 @@ public static class Rules
             .LessThanOrEqualTo(MaxQuantity)
             .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places; more precision is refused, not rounded.");
 
+    // Patterns end in \z, not $: .NET's $ also matches before a final newline, which would let "USD\n" through.
     public static IRuleBuilderOptions<T, string> MustBeAnActor<T>(this IRuleBuilder<T, string> rule) =>
-        rule.NotEmpty().MaximumLength(100).Matches("^[\\x20-\\x7E]+$").WithMessage("'{PropertyName}' must be printable ASCII.");
+        rule.NotEmpty().MaximumLength(100).Matches("^[\\x20-\\x7E]+\\z").WithMessage("'{PropertyName}' must be printable ASCII.");
+
+    public static IRuleBuilderOptions<T, string> MustBeACurrencyCode<T>(this IRuleBuilder<T, string> rule) =>
+        rule.NotEmpty().Matches("^[A-Z]{3}\\z").WithMessage("'{PropertyName}' must be an ISO 4217 code: three capital letters.");
+
+    /// <summary>Free text (an owner, a reason): no control characters, which PostgreSQL refuses (NUL) or logs and headers mangle.</summary>
+    public static IRuleBuilderOptions<T, string?> MustBePlainText<T>(this IRuleBuilder<T, string?> rule) =>
+        rule.Must(text => text is null || !text.Any(char.IsControl)).WithMessage("'{PropertyName}' must not contain control characters.");
 
     public static IRuleBuilderOptions<T, string?> MustBeAnIdempotencyKey<T>(this IRuleBuilder<T, string?> rule) =>
         rule.MaximumLength(IdempotencyRecord.MaxKeyLength)
-            .Matches("^[\\x21-\\x7E]+$").WithMessage("'{PropertyName}' must be printable ASCII without spaces.");
+            .Matches("^[\\x21-\\x7E]+\\z").WithMessage("'{PropertyName}' must be printable ASCII without spaces.");
 
     /// <summary>An instant as a query string carries it; null (absent) passes, for the queries that default to now.</summary>
     public static IRuleBuilderOptions<T, string?> MustBeAnInstant<T>(this IRuleBuilder<T, string?> rule) =>

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Monolith.Ledger.Features;
 
 public sealed record OpenAccount(string Currency, decimal OverdraftLimit = 0, string? IdempotencyKey = null)
@@ -7,18 +5,15 @@ public sealed record OpenAccount(string Currency, decimal OverdraftLimit = 0, st
 
 public sealed record OpenAccountRequest(string Currency, decimal? OverdraftLimit);
 
-internal sealed partial class OpenAccountValidator : AbstractValidator<OpenAccount>
+internal sealed class OpenAccountValidator : AbstractValidator<OpenAccount>
 {
     public OpenAccountValidator()
     {
-        RuleFor(x => x.Currency).NotEmpty().Matches(CurrencyCode()).WithMessage("'{PropertyName}' must be an ISO 4217 code: three capital letters.");
+        RuleFor(x => x.Currency).MustBeACurrencyCode();
         RuleFor(x => x.OverdraftLimit).GreaterThanOrEqualTo(0).LessThanOrEqualTo(Rules.MaxAmount)
             .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places.");
         RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
     }
-
-    [GeneratedRegex("^[A-Z]{3}$")]
-    private static partial Regex CurrencyCode();
 }
 
 internal sealed class OpenAccountHandler(IConcurrencyStrategy<LedgerDbContext> strategy, LedgerDbContext db)

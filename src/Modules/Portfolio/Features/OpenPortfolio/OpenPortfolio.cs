@@ -14,7 +14,8 @@ internal sealed class OpenPortfolioValidator : AbstractValidator<OpenPortfolio>
     public OpenPortfolioValidator()
     {
         RuleFor(x => x.Owner).NotEmpty().MaximumLength(Domain.Portfolio.MaxOwnerLength)
-            .Must(owner => owner is null || owner == owner.Trim()).WithMessage("'{PropertyName}' must not start or end with white space.");
+            .Must(owner => owner is null || owner == owner.Trim()).WithMessage("'{PropertyName}' must not start or end with white space.")
+            .MustBePlainText();
         RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
     }
 }

@@ -90,7 +90,7 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
                 IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no TradeSide, which the validator reports as a field error.
-                var side = Enum.TryParse<TradeSide>(body.Side, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : default;
+                var side = EnumNames.Parse<TradeSide>(body.Side);
                 var command = new RecordTransaction(id, body.Symbol, side, body.Quantity, body.UnitPrice, body.LocalUnitPrice, body.ExecutedAt, idempotencyKey);
                 var recorded = await mediator.Send(command, ct);
                 return TypedResults.Created($"/api/portfolio/portfolios/{id}/tokens/{recorded.Symbol}/history", recorded);

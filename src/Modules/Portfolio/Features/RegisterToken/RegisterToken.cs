@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace Monolith.Portfolio.Features;
 
 /// <summary>Makes a token tradable. Registering a symbol again with the same quote currency is a no-op.</summary>
@@ -9,17 +7,14 @@ public sealed record TokenResponse(string Symbol, string QuoteCurrency);
 
 public sealed record ListTokens : IRequest<IReadOnlyList<TokenResponse>>;
 
-internal sealed partial class RegisterTokenValidator : AbstractValidator<RegisterToken>
+internal sealed class RegisterTokenValidator : AbstractValidator<RegisterToken>
 {
     public RegisterTokenValidator()
     {
         RuleFor(x => x.Symbol).NotEmpty().Matches(Token.SymbolPattern)
             .WithMessage("'{PropertyName}' must be 1 to 16 capital letters or digits.");
-        RuleFor(x => x.QuoteCurrency).NotEmpty().Matches(CurrencyCode()).WithMessage("'{PropertyName}' must be an ISO 4217 code: three capital letters.");
+        RuleFor(x => x.QuoteCurrency).MustBeACurrencyCode();
     }
-
-    [GeneratedRegex("^[A-Z]{3}$")]
-    private static partial Regex CurrencyCode();
 }
 
 internal sealed class RegisterTokenHandler(IConcurrencyStrategy<PortfolioDbContext> strategy, PortfolioDbContext db)

@@ -23,12 +23,12 @@ internal sealed class PlaceOrderValidator : AbstractValidator<PlaceOrder>
     public PlaceOrderValidator()
     {
         RuleFor(x => x.AccountId).NotEmpty();
-        RuleFor(x => x.Symbol).NotEmpty().Matches("^[A-Z0-9.]{1,16}$").WithMessage("'{PropertyName}' must be 1 to 16 capital letters, digits or dots.");
+        RuleFor(x => x.Symbol).NotEmpty().Matches("^[A-Z0-9.]{1,16}\\z").WithMessage("'{PropertyName}' must be 1 to 16 capital letters, digits or dots.");
         RuleFor(x => x.Side).IsInEnum().WithMessage("'{PropertyName}' must be 'buy' or 'sell'.");
         RuleFor(x => x.Shares).MustBeAQuantity();
         RuleFor(x => x.LimitPrice).MustBeAQuantity();
-        RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100);
-        RuleFor(x => x.Reason).MaximumLength(500);
+        RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100).MustBePlainText();
+        RuleFor(x => x.Reason).MaximumLength(500).MustBePlainText();
         RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
         RuleFor(x => x.Actor).MustBeAnActor();
     }
@@ -64,7 +64,7 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
                 [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no OrderSide, which the validator reports as a field error.
-                var side = Enum.TryParse<OrderSide>(body.Side, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : default;
+                var side = EnumNames.Parse<OrderSide>(body.Side);
                 var order = await mediator.Send(new PlaceOrder(id, body.Symbol, side, body.Shares, body.LimitPrice, body.StrategyName, body.Reason,
                     idempotencyKey, actor ?? TradingModule.DefaultActor), ct);
                 return TypedResults.Created($"/api/trading/orders/{order.Id}", order);

@@ -15,10 +15,10 @@ internal sealed class RecordDecisionValidator : AbstractValidator<RecordDecision
     public RecordDecisionValidator()
     {
         RuleFor(x => x.AccountId).NotEmpty();
-        RuleFor(x => x.Symbol).NotEmpty().MaximumLength(16);
-        RuleFor(x => x.Action).NotEmpty().MaximumLength(32);
-        RuleFor(x => x.Reason).NotNull().MaximumLength(500);
-        RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100);
+        RuleFor(x => x.Symbol).NotEmpty().MaximumLength(16).MustBePlainText();
+        RuleFor(x => x.Action).NotEmpty().MaximumLength(32).MustBePlainText();
+        RuleFor(x => x.Reason).NotNull().MaximumLength(500).MustBePlainText();
+        RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100).MustBePlainText();
     }
 }
 

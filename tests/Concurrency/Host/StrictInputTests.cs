@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Ledger.Persistence;
+using Monolith.Portfolio.Persistence;
+using Monolith.Shared.Concurrency;
+using Monolith.Tests.Concurrency.Fixtures;
+using Monolith.Trading.Persistence;
+
+namespace Monolith.Tests.Concurrency.Host;
+
+/// <summary>
+/// Input that only looks valid: a trailing newline after a code (.NET's <c>$</c> matches before it), control characters
+/// in free text, numbers as strings, enums as numbers or padded. Each is a 400 problem and writes nothing.
+/// </summary>
+public sealed class StrictInputTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    [Fact]
+    public async Task Input_that_only_looks_valid_is_refused_with_its_field_and_writes_nothing()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        var client = factory.CreateClient();
+        var account = await CreatedIdAsync(client, "/api/ledger/accounts", """{"currency":"EUR"}""");
+        var trading = await CreatedIdAsync(client, "/api/trading/accounts", """{"initialBalance":1000,"maxDrawdownLimitPct":10}""");
+        var portfolio = await CreatedIdAsync(client, "/api/portfolio/portfolios", """{"owner":"strict"}""");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, HttpMethod.Put, "/api/portfolio/tokens/ETH", """{"quoteCurrency":"USD"}""")).StatusCode);
+        var before = await CountsAsync();
+
+        (HttpMethod Method, string Path, string Body, string? Field)[] refused =
+        [
+            (HttpMethod.Post, "/api/ledger/accounts", """{"currency":"USD\n"}""", "currency"),
+            (HttpMethod.Put, "/api/portfolio/tokens/BTC%0A", """{"quoteCurrency":"USD"}""", "symbol"),
+            (HttpMethod.Put, "/api/portfolio/tokens/BTC", """{"quoteCurrency":"USD\n"}""", "quoteCurrency"),
+            (HttpMethod.Post, "/api/portfolio/portfolios", """{"owner":"a\u0000b"}""", "owner"),
+            (HttpMethod.Post, $"/api/portfolio/portfolios/{portfolio}/transactions",
+                """{"symbol":"ETH\n","side":"buy","quantity":1,"unitPrice":1,"localUnitPrice":1,"executedAt":"2026-01-05T12:00:00Z"}""", "symbol"),
+            (HttpMethod.Post, $"/api/portfolio/portfolios/{portfolio}/transactions",
+                """{"symbol":"ETH","side":" Buy ","quantity":1,"unitPrice":1,"localUnitPrice":1,"executedAt":"2026-01-05T12:00:00Z"}""", "side"),
+            (HttpMethod.Post, $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"1","shares":1,"limitPrice":1,"strategyName":"s"}""", "side"),
+            (HttpMethod.Post, $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"buy","shares":1,"limitPrice":1,"strategyName":"s","reason":"a\u0000"}""", "reason"),
+            (HttpMethod.Post, $"/api/trading/accounts/{trading}/decisions", """{"symbol":"ABC","action":"hold","reason":"x\u0007","strategyName":"s"}""", "reason"),
+            // A number as a string does not bind at all: a problem, without a field of the command.
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":"10"}""", null),
+        ];
+        foreach (var (method, path, body, field) in refused)
+        {
+            var response = await SendAsync(client, method, path, body);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path} {body}: {(int)response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            if (field is null) continue;
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _), $"{method} {path} {body}: no field error for {field}: {problem}");
+        }
+
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    /// <summary>Rows every module holds: nothing refused may add one.</summary>
+    async Task<(int Accounts, int Entries, int Tokens, int Portfolios, int Transactions, int Orders, int Decisions)> CountsAsync()
+    {
+        await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
+        await using var scope = services.CreateAsyncScope();
+        var ledger = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        var portfolio = scope.ServiceProvider.GetRequiredService<PortfolioDbContext>();
+        var trading = scope.ServiceProvider.GetRequiredService<TradingDbContext>();
+        return (await ledger.Accounts.CountAsync(), await ledger.Entries.CountAsync(), await portfolio.Tokens.CountAsync(), await portfolio.Portfolios.CountAsync(),
+            await portfolio.Transactions.CountAsync(), await trading.Orders.CountAsync(), await trading.Decisions.CountAsync());
+    }
+
+    static async Task<Guid> CreatedIdAsync(HttpClient client, string path, string body)
+    {
+        var response = await SendAsync(client, HttpMethod.Post, path, body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string body) =>
+        client.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+}

@@ -141,24 +141,28 @@ public sealed class RedisLocks(IConnectionMultiplexer redis, ConcurrencyOptions 
     public async Task<Lease> AcquireAsync(string key, TimeSpan timeout, CancellationToken ct)
     {
         var @lock = new RedisDistributedLock(key, redis.GetDatabase(), o => o.Expiry(options.Redis.LockExpiry));
-        var handle = await Guard(() => @lock.TryAcquireAsync(timeout, ct).AsTask());
+        var handle = await Guard(() => @lock.TryAcquireAsync(timeout, ct).AsTask(), ct);
         return handle is null
             ? throw new ConcurrencyConflictException($"The Redis lock {key} was not granted within {timeout}.")
             : new Lease(key, handle, logger);
     }
 
     public async Task<long> NextFenceAsync(Lease lease, long floor, CancellationToken ct) =>
-        (long)await Guard(() => redis.GetDatabase().ScriptEvaluateAsync(NextFenceScript, [FenceKey(lease.Key)], [floor]));
+        (long)await Guard(() => redis.GetDatabase().ScriptEvaluateAsync(NextFenceScript, [FenceKey(lease.Key)], [floor]), ct);
 
-    static async Task<T> Guard<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Whatever a Redis call throws, bar the caller's own cancellation, means the lock service cannot vouch for a lock:
+    /// a refused connection, a timeout, or the client's "Writing is not allowed after writer was completed" once its
+    /// connection dropped mid-call (an InvalidOperationException, seen here when Redis was killed). Fail closed: 503.
+    /// </summary>
+    static async Task<T> Guard<T>(Func<Task<T>> call, CancellationToken ct)
     {
         try { return await call(); }
-        catch (Exception e) when (IsRedisFailure(e)) { throw new ServiceUnavailableException("Redis", e is AggregateException a ? a.Flatten().InnerExceptions[0] : e); }
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            throw new ServiceUnavailableException("Redis", e is AggregateException a ? a.Flatten().InnerExceptions[0] : e);
+        }
     }
-
-    /// <summary>Redis unreachable or timing out; DistributedLock.Redis wraps what its Redis calls throw in an AggregateException.</summary>
-    static bool IsRedisFailure(Exception e) =>
-        e is RedisException or TimeoutException || (e is AggregateException a && a.Flatten().InnerExceptions.All(IsRedisFailure));
 
     /// <summary>A held lock; disposing it releases it (compare-and-delete), or leaves it to expire if Redis is gone.</summary>
     public sealed class Lease(string key, RedisDistributedLockHandle handle, ILogger logger) : IAsyncDisposable
@@ -168,8 +172,9 @@ public sealed class RedisLocks(IConnectionMultiplexer redis, ConcurrencyOptions 
         public async ValueTask DisposeAsync()
         {
             try { await handle.DisposeAsync(); }
-            catch (Exception e) when (IsRedisFailure(e))
+            catch (Exception e)
             {
+                // Whatever the client failed with, the lock is left to its expiry; the unit's outcome stands.
                 logger.LogWarning("Could not release the Redis lock {Key}; it expires by itself: {Message}", Key, e.Message);
             }
         }

@@ -32,7 +32,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
                 Status = StatusCodes.Status400BadRequest,
                 Title = invalid.Title,
             },
-            BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Invalid request", Detail = bad.Message },
+            BadHttpRequestException bad => BindingFailure.Describe(http, bad),
             NotFoundException e => Problem(StatusCodes.Status404NotFound, e),
             BusinessRuleException or IdempotencyKeyReusedException => Problem(StatusCodes.Status422UnprocessableEntity, (ProblemException)exception),
             ContentionException e => Problem(StatusCodes.Status409Conflict, e),

@@ -18,7 +18,18 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
     // The web defaults read "10" as the number 10; an amount is a JSON number or it is refused.
     o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+    // A misspelt field would otherwise be dropped and its default (0, no id) validated in its place.
+    o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+    o.SerializerOptions.Converters.Add(new Instants.JsonConverter());
+    // Every enum in a response by its name, never its number.
+    o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
 });
+// A request that cannot be bound throws in every environment, so the exception handler answers it with the field
+// (BindingFailure) instead of the framework's bare 400.
+builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+// Kestrel refuses a header value that is not ASCII with an empty 400; decoded, it reaches the validators, which
+// refuse it with its field.
+builder.WebHost.ConfigureKestrel(k => k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8);
 builder.Services.AddOpenApi();
 builder.Services.AddModules(builder.Configuration);
 

@@ -21,6 +21,16 @@ public sealed class IdempotencyFingerprintTests
     }
 
     [Fact]
+    public void An_amount_is_compared_as_a_number_not_as_written()
+    {
+        var plain = IdempotencyRecord.Fingerprint(new Transfer(A, B, 1m, "k"));
+        Assert.Equal(plain, IdempotencyRecord.Fingerprint(new Transfer(A, B, 1.0m, "k")));
+        Assert.Equal(plain, IdempotencyRecord.Fingerprint(new Transfer(A, B, 1.00000000m, "k")));
+        Assert.Equal(IdempotencyRecord.Fingerprint(new Transfer(A, B, 999_999_999_999_999_999.99999999m, "k")),
+            IdempotencyRecord.Fingerprint(new Transfer(A, B, 999_999_999_999_999_999.999999990m, "k")));
+    }
+
+    [Fact]
     public void Another_command_type_with_the_same_fields_changes_it() =>
         Assert.NotEqual(IdempotencyRecord.Fingerprint(new Deposit(A, 10m, "k")), IdempotencyRecord.Fingerprint(new Withdraw(A, 10m, "k")));
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 
 namespace Monolith.Tests.Concurrency.Host;
@@ -72,15 +73,18 @@ public sealed class OpenApiContractTests(TestDatabase database) : IClassFixture<
         {
             var url = path.Replace("{id}", Guid.CreateVersion7().ToString()).Replace("{symbol}", "ZZZ");
             var probes = new List<(string Probe, HttpRequestMessage Request)>();
-            HttpRequestMessage Request(string? body, string? query = null, (string Name, string Value)? header = null)
+            HttpRequestMessage Request(string? body, string? query = null, (string Name, string Value)? header = null, string? at = null)
             {
-                var request = new HttpRequestMessage(new HttpMethod(method), url + query);
+                var request = new HttpRequestMessage(new HttpMethod(method), (at ?? url) + query);
                 if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
                 if (header is { } h) request.Headers.TryAddWithoutValidation(h.Name, h.Value);
+                else if (operation.Parameters.Any(p => p.Name == IIdempotentCommand.Header))
+                    request.Headers.TryAddWithoutValidation(IIdempotentCommand.Header, Guid.NewGuid().ToString());
                 return request;
             }
             var valid = ValidBodies.TryGetValue(operation.Id, out var example) ? JsonSerializer.Serialize(example) : operation.HasBody ? "{}" : null;
             probes.Add(("well-formed", Request(valid)));
+            if (path.Contains("{id}")) probes.Add(("malformed id", Request(valid, at: path.Replace("{id}", "not-a-uuid").Replace("{symbol}", "ZZZ"))));
             if (operation.HasBody)
             {
                 probes.Add(("empty body", Request("{}")));

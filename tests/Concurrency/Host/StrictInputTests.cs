@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Persistence;
 using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 using Monolith.Trading.Persistence;
 
@@ -43,12 +44,27 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
             (HttpMethod.Post, $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"1","shares":1,"limitPrice":1,"strategyName":"s"}""", "side"),
             (HttpMethod.Post, $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"buy","shares":1,"limitPrice":1,"strategyName":"s","reason":"a\u0000"}""", "reason"),
             (HttpMethod.Post, $"/api/trading/accounts/{trading}/decisions", """{"symbol":"ABC","action":"hold","reason":"x\u0007","strategyName":"s"}""", "reason"),
-            // A number as a string does not bind at all: a problem, without a field of the command.
-            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":"10"}""", null),
+            // JSON that cannot be bound: the member that failed, as the validator would name it.
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":"10"}""", "amount"),
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":"Infinity"}""", "amount"),
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":1e40}""", "amount"),
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"ammount":10}""", "ammount"),
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """[10]""", "body"),
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":10""", "body"),
+            (HttpMethod.Post, "/api/ledger/transfers", $$"""{"fromAccountId":"{{account}}x","toAccountId":"{{account}}","amount":1}""", "fromAccountId"),
+            (HttpMethod.Post, "/api/ledger/accounts", """{"currency":840}""", "currency"),
+            (HttpMethod.Post, $"/api/portfolio/portfolios/{portfolio}/transactions",
+                """{"symbol":"ETH","side":"buy","quantity":1,"unitPrice":1,"localUnitPrice":1,"executedAt":"2026-01-05T12:00:00"}""", "executedAt"),
+            (HttpMethod.Get, $"/api/portfolio/portfolios/{portfolio}/holdings?at=2026-01-05T12:00:00", "", "at"),
+            // A malformed id in the route is a malformed request, not an unknown resource.
+            (HttpMethod.Post, "/api/ledger/accounts/not-a-uuid/deposits", """{"amount":10}""", "id"),
+            (HttpMethod.Get, "/api/trading/accounts/not-a-uuid", "", "id"),
+            // A money-moving POST names its idempotency key, so that every retry of it is safe.
+            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":10}""", IIdempotentCommand.Header),
         ];
         foreach (var (method, path, body, field) in refused)
         {
-            var response = await SendAsync(client, method, path, body);
+            var response = await SendAsync(client, method, path, body, withKey: field != IIdempotentCommand.Header);
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path} {body}: {(int)response.StatusCode}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             if (field is null) continue;
@@ -57,6 +73,32 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
         }
 
         Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task A_retry_that_writes_an_amount_another_way_is_the_same_request_and_enums_answer_by_name()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        var client = factory.CreateClient();
+        var account = await CreatedIdAsync(client, "/api/ledger/accounts", """{"currency":"EUR"}""");
+        var key = Guid.NewGuid().ToString();
+        HttpRequestMessage Deposit(string amount) => new(HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits")
+        {
+            Content = new StringContent($$"""{"amount":{{amount}}}""", Encoding.UTF8, "application/json"),
+            Headers = { { IIdempotentCommand.Header, key } },
+        };
+        var first = await client.SendAsync(Deposit("1"));
+        var again = await client.SendAsync(Deposit("1.0"));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal((await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("operationId").GetGuid(),
+            (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("operationId").GetGuid());
+        var balance = await client.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{account}");
+        Assert.Equal(1m, balance.GetProperty("balance").GetDecimal());
+
+        var trading = await CreatedIdAsync(client, "/api/trading/accounts", """{"initialBalance":1000,"maxDrawdownLimitPct":10}""");
+        var opened = await client.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{trading}");
+        Assert.Equal("Active", opened.GetProperty("status").GetString());
     }
 
     /// <summary>Rows every module holds: nothing refused may add one.</summary>
@@ -78,6 +120,11 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 
-    static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string body) =>
-        client.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+    static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string body, bool withKey = true)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (method != HttpMethod.Get) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        if (withKey) request.Headers.Add(IIdempotentCommand.Header, Guid.NewGuid().ToString());
+        return client.SendAsync(request);
+    }
 }

@@ -105,7 +105,7 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
     static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, object body, string? idempotencyKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        request.Headers.Add("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString());
         return client.SendAsync(request);
     }
 }

@@ -127,7 +127,7 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
     static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, object body, string? idempotencyKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        request.Headers.Add("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString());
         return client.SendAsync(request);
     }
 }

@@ -181,9 +181,9 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         var account = await factory.Services.OpenFundedAsync(100m);
         var writer = await HoldWriterAsync(factory.Services, account);
 
-        var first = client.PostAsJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 1m });
+        var first = client.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 1m });
         await QueuedAsync(factory.Services, 1);
-        var refused = await client.PostAsJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 2m });
+        var refused = await client.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 2m });
         writer.Release();
         await writer.Done;
 
@@ -204,7 +204,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
             .UseSetting("Concurrency:Strategy", Strategy));
         using var setup = factory.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await setup.PutAsJsonAsync("/api/portfolio/tokens/ETH", new { quoteCurrency = "USD" })).StatusCode);
-        var opened = await setup.PostAsJsonAsync("/api/portfolio/portfolios", new { owner = "many-clients" });
+        var opened = await setup.PostJsonAsync("/api/portfolio/portfolios", new { owner = "many-clients" });
         var portfolio = (await opened.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetGuid();
 
         var statuses = new ConcurrentBag<HttpStatusCode>();
@@ -220,7 +220,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
                     symbol = "ETH", side = trade.Side.ToString().ToLowerInvariant(), quantity = trade.Quantity, unitPrice = trade.UnitPrice,
                     localUnitPrice = trade.LocalUnitPrice, executedAt = new DateTimeOffset(2024, 3, 1, 10, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(600)),
                 };
-                statuses.Add((await client.PostAsJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions", body)).StatusCode);
+                statuses.Add((await client.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions", body)).StatusCode);
             }
         }));
 

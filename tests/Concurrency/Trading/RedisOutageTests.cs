@@ -67,12 +67,12 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
             .UseSetting("ConnectionStrings:Redis", redis.Configuration)
             .UseSetting("Concurrency:Modules:Trading", nameof(StrategyName.RedisLock)));
         var client = factory.CreateClient();
-        var opened = await client.PostAsJsonAsync("/api/trading/accounts", new { initialBalance = 10_000m, maxDrawdownLimitPct = 50m });
+        var opened = await client.PostJsonAsync("/api/trading/accounts", new { initialBalance = 10_000m, maxDrawdownLimitPct = 50m });
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
         var account = (await opened.Content.ReadFromJsonAsync<TradingAccountResponse>())!.Id;
 
         await redis.StopAsync();
-        var order = await client.PostAsJsonAsync($"/api/trading/accounts/{account}/orders",
+        var order = await client.PostJsonAsync($"/api/trading/accounts/{account}/orders",
             new { symbol = "ACME", side = "buy", shares = 1m, limitPrice = 10m, strategyName = "test" });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, order.StatusCode);
         Assert.NotNull(order.Headers.RetryAfter);

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 using Monolith.Trading;
 using Monolith.Trading.Domain;
@@ -106,14 +107,14 @@ public sealed class TradingRulesTests(TestDatabase database) : IClassFixture<Tes
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
         var client = factory.CreateClient();
-        var bad = await client.PostAsJsonAsync("/api/trading/accounts", new { initialBalance = -1m, maxDrawdownLimitPct = 101m });
+        var bad = await client.PostJsonAsync("/api/trading/accounts", new { initialBalance = -1m, maxDrawdownLimitPct = 101m });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("initialBalance", out _) && errors.TryGetProperty("maxDrawdownLimitPct", out _), errors.ToString());
 
-        var opened = await client.PostAsJsonAsync("/api/trading/accounts", new { initialBalance = 1_000m, maxDrawdownLimitPct = 20m });
+        var opened = await client.PostJsonAsync("/api/trading/accounts", new { initialBalance = 1_000m, maxDrawdownLimitPct = 20m });
         var account = (await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        var invalidOrder = await client.PostAsJsonAsync($"/api/trading/accounts/{account}/orders", new { symbol = "acme", side = "hold", shares = 0m, limitPrice = 1m, strategyName = "" });
+        var invalidOrder = await client.PostJsonAsync($"/api/trading/accounts/{account}/orders", new { symbol = "acme", side = "hold", shares = 0m, limitPrice = 1m, strategyName = "" });
         var orderErrors = (await invalidOrder.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         foreach (var field in new[] { "symbol", "side", "shares", "strategyName" }) Assert.True(orderErrors.TryGetProperty(field, out _), field);
 
@@ -122,10 +123,11 @@ public sealed class TradingRulesTests(TestDatabase database) : IClassFixture<Tes
             Content = JsonContent.Create(new { symbol = "ACME", side = "buy", shares = 1m, limitPrice = 10m, strategyName = "s" }),
         };
         request.Headers.Add(TradingModule.ActorHeader, "strategy-7");
+        request.Headers.Add(IIdempotentCommand.Header, "order-with-actor");
         var placed = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.Created, placed.StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await client.PostAsync($"/api/trading/accounts/{account}/resume", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/trading/orders/{Guid.NewGuid()}/fill", new { price = 1m })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostJsonAsync($"/api/trading/orders/{Guid.NewGuid()}/fill", new { price = 1m })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/trading/accounts/{account}/trades?status=sideways")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/trading/accounts/{account}/trades?status=1")).StatusCode);
         Assert.Equal(0, (await client.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{account}/trades?status=Open")).GetArrayLength());

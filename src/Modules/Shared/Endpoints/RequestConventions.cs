@@ -13,7 +13,7 @@ namespace Monolith.Shared.Endpoints;
 /// The problem responses of a route follow from the request it sends, so they are derived here, once, instead of
 /// being listed by hand on every route:
 /// <list type="bullet">
-/// <item>400 when the request has a validator or the route reads a body;</item>
+/// <item>400 when the request has a validator, the route reads a body, or it names a resource by an {id} (a UUID, or a 400);</item>
 /// <item>404 when the route names a resource by an {id};</item>
 /// <item>for a command, 409 (the strategy gave up), 422 (a rule or a constraint refused it, or its idempotency key was
 /// used for another request) and 503 (the lock service is down, or the write queue is full).</item>
@@ -42,8 +42,9 @@ public static class RequestConventions
     /// <summary>The problem statuses a route sending <paramref name="request"/> can answer, by the rules above.</summary>
     public static IEnumerable<int> ProblemStatuses(Type request, EndpointBuilder endpoint)
     {
-        if (HasValidator(request) || endpoint.Metadata.OfType<IAcceptsMetadata>().Any()) yield return StatusCodes.Status400BadRequest;
-        if (endpoint is RouteEndpointBuilder { RoutePattern: var pattern } && pattern.GetParameter("id") is not null) yield return StatusCodes.Status404NotFound;
+        var namesAnId = endpoint is RouteEndpointBuilder { RoutePattern: var pattern } && pattern.GetParameter("id") is not null;
+        if (HasValidator(request) || endpoint.Metadata.OfType<IAcceptsMetadata>().Any() || namesAnId) yield return StatusCodes.Status400BadRequest;
+        if (namesAnId) yield return StatusCodes.Status404NotFound;
         if (IsCommand(request))
         {
             yield return StatusCodes.Status409Conflict;

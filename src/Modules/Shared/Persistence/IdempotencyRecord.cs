@@ -37,13 +37,28 @@ internal sealed class IdempotencyRecord
         e.Property(x => x.RequestHash).HasMaxLength(64).IsFixedLength();
     });
 
-    /// <summary>The command's fingerprint: its type and all its fields (the key among them, which the lookup fixes anyway).</summary>
+    /// <summary>
+    /// The command's fingerprint: its type and all its fields (the key among them, which the lookup fixes anyway), as
+    /// parsed, not as sent: 1 and 1.0 are one amount, so one request.
+    /// </summary>
     internal static string Fingerprint<TCommand>(TCommand command) where TCommand : IIdempotentCommand
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(command);
+        var body = JsonSerializer.SerializeToUtf8Bytes(command, FingerprintJson);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes(typeof(TCommand).FullName!));
         sha.AppendData(body);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    static readonly JsonSerializerOptions FingerprintJson = new() { Converters = { new NormalizedDecimal() } };
+
+    /// <summary>A decimal without trailing zeros: decimal keeps the scale it was parsed with (1.0 is not 1 bit for bit).</summary>
+    sealed class NormalizedDecimal : System.Text.Json.Serialization.JsonConverter<decimal>
+    {
+        public override decimal Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) => reader.GetDecimal();
+
+        // Dividing by one with the most trailing zeros decimal holds strips the value's own.
+        public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) =>
+            writer.WriteNumberValue(value / 1.0000000000000000000000000000m);
     }
 }

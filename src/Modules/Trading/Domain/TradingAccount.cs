@@ -1,5 +1,6 @@
 namespace Monolith.Trading.Domain;
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<AccountStatus>))]
 public enum AccountStatus { Active = 1, Suspended = 2, Closed = 3 }
 
 /// <summary>

@@ -58,10 +58,10 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
 
     internal static void Map(IEndpointRouteBuilder api)
     {
-        api.MapPost("/accounts/{id:guid}/deposits", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
+        api.MapPost("/accounts/{id}/deposits", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
                 IMediator mediator, CancellationToken ct) => SendAsync(new Deposit(id, body.Amount, idempotencyKey), mediator, ct))
             .WithName(nameof(Deposit)).Sends<Deposit>().WithSummary("Credits an account from an external source.");
-        api.MapPost("/accounts/{id:guid}/withdrawals", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
+        api.MapPost("/accounts/{id}/withdrawals", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
                 IMediator mediator, CancellationToken ct) => SendAsync(new Withdraw(id, body.Amount, idempotencyKey), mediator, ct))
             .WithName(nameof(Withdraw)).Sends<Withdraw>().WithSummary("Debits an account to an external destination; never below its overdraft limit.");
     }

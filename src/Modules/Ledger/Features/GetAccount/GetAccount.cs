@@ -15,7 +15,7 @@ internal sealed class GetAccountHandler(LedgerDbContext db) : IRequestHandler<Ge
             : throw new NotFoundException("Account", query.Id);
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}", async Task<Ok<AccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/accounts/{id}", async Task<Ok<AccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetAccount(id), ct)))
             .WithName(nameof(GetAccount)).Sends<GetAccount>().WithSummary("The account's balance and version.");
 }

@@ -30,7 +30,7 @@ internal sealed class GetBalanceAtHandler(LedgerDbContext db) : IRequestHandler<
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}/balance", async Task<Ok<BalanceAt>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/accounts/{id}/balance", async Task<Ok<BalanceAt>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetBalanceAt(id, at), ct)))
             .WithName(nameof(GetBalanceAt)).Sends<GetBalanceAt>().WithSummary("The account's balance as of an instant.");
 }

@@ -34,7 +34,7 @@ internal sealed class GetStatementHandler(LedgerDbContext db) : IRequestHandler<
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}/entries", async Task<Ok<StatementPage>> (Guid id, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/accounts/{id}/entries", async Task<Ok<StatementPage>> (Guid id, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetStatement(id, limit ?? GetStatement.DefaultLimit, after), ct)))
             .WithName(nameof(GetStatement)).Sends<GetStatement>().WithSummary("The account's entries, newest first; pass 'next' back as 'after' for the next page.");
 }

@@ -50,7 +50,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/transfers", async Task<Created<TransferResponse>> (
-                TransferRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                TransferRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey, IMediator mediator, CancellationToken ct) =>
             {
                 var transfer = await mediator.Send(new Transfer(body.FromAccountId, body.ToAccountId, body.Amount, idempotencyKey), ct);
                 return TypedResults.Created($"/api/ledger/transfers/{transfer.Id}", transfer);

@@ -49,7 +49,7 @@ internal sealed class GetHistoryHandler(PortfolioDbContext db) : IRequestHandler
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/portfolios/{id:guid}/tokens/{symbol}/history", async Task<Ok<HistoryPage>> (
+        api.MapGet("/portfolios/{id}/tokens/{symbol}/history", async Task<Ok<HistoryPage>> (
                 Guid id, string symbol, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetHistory(id, symbol, limit ?? GetHistory.DefaultLimit, after), ct)))
             .WithName(nameof(GetHistory)).Sends<GetHistory>().WithSummary("The token's transactions in execution order with the holding after each; pass 'next' back as 'after'.");

@@ -78,10 +78,10 @@ internal sealed class GetHoldingsHandler(PortfolioDbContext db, TimeProvider clo
 
     internal static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/portfolios/{id:guid}/holdings", async Task<Ok<HoldingsResponse>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/portfolios/{id}/holdings", async Task<Ok<HoldingsResponse>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetHoldings(id, at), ct)))
             .WithName(nameof(GetHoldings)).Sends<GetHoldings>().WithSummary("The tokens held at an instant ('at', default now), with their mean prices.");
-        api.MapGet("/portfolios/{id:guid}/tokens/{symbol}", async Task<Ok<HoldingAt>> (
+        api.MapGet("/portfolios/{id}/tokens/{symbol}", async Task<Ok<HoldingAt>> (
                 Guid id, string symbol, string? at, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetHolding(id, symbol, at), ct)))
             .WithName(nameof(GetHolding)).Sends<GetHolding>().WithSummary("One token's holding at an instant ('at', default now).");

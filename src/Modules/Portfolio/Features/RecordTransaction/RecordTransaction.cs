@@ -85,8 +85,8 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/portfolios/{id:guid}/transactions", async Task<Created<TransactionResponse>> (
-                Guid id, RecordTransactionRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
+        api.MapPost("/portfolios/{id}/transactions", async Task<Created<TransactionResponse>> (
+                Guid id, RecordTransactionRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
                 IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no TradeSide, which the validator reports as a field error.

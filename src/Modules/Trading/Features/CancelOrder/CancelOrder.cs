@@ -28,7 +28,7 @@ internal sealed class CancelOrderHandler(IConcurrencyStrategy<TradingDbContext> 
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/orders/{id:guid}/cancel", async Task<Ok<OrderResponse>> (
+        api.MapPost("/orders/{id}/cancel", async Task<Ok<OrderResponse>> (
                 Guid id, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new CancelOrder(id, actor ?? TradingModule.DefaultActor), ct)))
             .WithName(nameof(CancelOrder)).Sends<CancelOrder>().WithSummary("Cancels a pending order.");

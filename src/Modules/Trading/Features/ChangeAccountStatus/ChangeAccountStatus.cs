@@ -40,7 +40,7 @@ internal sealed class ChangeAccountStatusHandler(IConcurrencyStrategy<TradingDbC
     internal static void Map(IEndpointRouteBuilder api)
     {
         foreach (var (path, to) in new[] { ("suspend", AccountStatus.Suspended), ("resume", AccountStatus.Active), ("close", AccountStatus.Closed) })
-            api.MapPost($"/accounts/{{id:guid}}/{path}", async Task<Ok<TradingAccountResponse>> (
+            api.MapPost($"/accounts/{{id}}/{path}", async Task<Ok<TradingAccountResponse>> (
                     Guid id, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                     TypedResults.Ok(await mediator.Send(new ChangeAccountStatus(id, to, actor ?? TradingModule.DefaultActor), ct)))
                 .WithName($"{path}Account").Sends<ChangeAccountStatus>().WithSummary($"Moves the account to {to}; a transition the state machine does not allow gets 422.");

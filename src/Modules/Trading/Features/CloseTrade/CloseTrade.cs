@@ -46,7 +46,7 @@ internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> s
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/trades/{id:guid}/close", async Task<Ok<TradeResponse>> (
+        api.MapPost("/trades/{id}/close", async Task<Ok<TradeResponse>> (
                 Guid id, ExitPriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new CloseTrade(id, body.ExitPrice, actor ?? TradingModule.DefaultActor), ct)))
             .WithName(nameof(CloseTrade)).Sends<CloseTrade>().WithSummary("Closes an open trade; a second close is refused (422).");

@@ -61,7 +61,7 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/orders/{id:guid}/fill", async Task<Ok<OrderResponse>> (
+        api.MapPost("/orders/{id}/fill", async Task<Ok<OrderResponse>> (
                 Guid id, PriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new FillOrder(id, body.Price, actor ?? TradingModule.DefaultActor), ct)))
             .WithName(nameof(FillOrder)).Sends<FillOrder>().WithSummary("Fills a pending order within its limit: the trade opens and the account reserves its cost; or the order is rejected.");

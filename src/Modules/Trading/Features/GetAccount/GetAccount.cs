@@ -18,7 +18,7 @@ internal sealed class GetTradingAccountHandler(TradingDbContext db) : IRequestHa
             : throw new NotFoundException("Trading account", query.AccountId);
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}", async Task<Ok<TradingAccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/accounts/{id}", async Task<Ok<TradingAccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetTradingAccount(id), ct)))
             .WithName(nameof(GetTradingAccount)).Sends<GetTradingAccount>().WithSummary("The account: balances, P&L, drawdown, status, version.");
 }

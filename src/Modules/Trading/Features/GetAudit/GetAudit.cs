@@ -33,7 +33,7 @@ internal sealed class GetAuditHandler(TradingDbContext db) : IRequestHandler<Get
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}/audit", async Task<Ok<AuditPage>> (Guid id, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/accounts/{id}/audit", async Task<Ok<AuditPage>> (Guid id, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetAudit(id, limit ?? GetAudit.DefaultLimit, after), ct)))
             .WithName(nameof(GetAudit)).Sends<GetAudit>().WithSummary("Who changed what and when, before and after; pass 'next' back as 'after'.");
 }

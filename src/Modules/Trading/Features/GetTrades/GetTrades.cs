@@ -32,7 +32,7 @@ internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<Ge
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id:guid}/trades", async Task<Ok<IReadOnlyList<TradeResponse>>> (
+        api.MapGet("/accounts/{id}/trades", async Task<Ok<IReadOnlyList<TradeResponse>>> (
                 Guid id, string? status, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetTrades(id, status), ct)))
             .WithName(nameof(GetTrades)).Sends<GetTrades>().WithSummary("The account's trades, oldest first; ?status=open|closed filters.");

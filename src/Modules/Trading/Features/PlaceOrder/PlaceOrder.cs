@@ -59,8 +59,8 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/accounts/{id:guid}/orders", async Task<Created<OrderResponse>> (
-                Guid id, PlaceOrderRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey,
+        api.MapPost("/accounts/{id}/orders", async Task<Created<OrderResponse>> (
+                Guid id, PlaceOrderRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
                 [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no OrderSide, which the validator reports as a field error.
@@ -87,7 +87,7 @@ internal sealed class GetOrderHandler(TradingDbContext db) : IRequestHandler<Get
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/orders/{id:guid}", async Task<Ok<OrderResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
+        api.MapGet("/orders/{id}", async Task<Ok<OrderResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new GetOrder(id), ct)))
             .WithName(nameof(GetOrder)).Sends<GetOrder>().WithSummary("One order and, once filled, its trade.");
 }

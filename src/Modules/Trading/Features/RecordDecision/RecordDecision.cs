@@ -38,7 +38,7 @@ internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContex
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/accounts/{id:guid}/decisions", async Task<Created<DecisionResponse>> (Guid id, DecisionRequest body, IMediator mediator, CancellationToken ct) =>
+        api.MapPost("/accounts/{id}/decisions", async Task<Created<DecisionResponse>> (Guid id, DecisionRequest body, IMediator mediator, CancellationToken ct) =>
             {
                 var decision = await mediator.Send(new RecordDecision(id, body.Symbol, body.Action, body.Reason, body.StrategyName), ct);
                 return TypedResults.Created($"/api/trading/accounts/{id}/decisions", decision);

@@ -88,10 +88,10 @@ public sealed class TradingTests
         var (account, order) = Pending(OrderSide.Buy, shares: 10m, limit: 100m, balance: 10_000m);
         order.Fill(100m);
         var trade = Trade.Open(order, 100m, Now);
-        account.Reserve(trade.Cost, "test", Now);
+        account.Reserve(trade.Cost, trade.Shares, "test", Now);
         Assert.Equal(9_000m, account.CurrentBalance);
 
-        account.Settle(trade.Cost, trade.Close(0m, Now), "test", Now); // equity 10,000 → 9,000: a 10 % fall
+        account.Settle(trade.Cost, trade.Shares, trade.Close(0m, Now), "test", Now); // equity 10,000 → 9,000: a 10 % fall
         Assert.Equal((9_000m, -1_000m, 10_000m, 10m), (account.CurrentBalance, account.CumulativePnl, account.PeakEquity, account.MaxDrawdownPct));
         Assert.Equal(AccountStatus.Suspended, account.Status);
         Assert.Equal("Drawdown limit reached", Assert.Throws<BusinessRuleException>(() => account.MoveTo(AccountStatus.Active, "test", Now)).Title);

@@ -11,6 +11,9 @@ public static class Money
     public const int Precision = 28;
     public const int Scale = 8;
 
+    /// <summary>The largest value NUMERIC(28, 8) stores: every total (a balance, a holding) stays at or below it, or its write is refused (422).</summary>
+    public const decimal MaxStored = 99_999_999_999_999_999_999.99999999m;
+
     static readonly decimal UnitsPerOne = 100_000_000m;
 
     public static bool HasAtMostScale(decimal value) => decimal.Round(value, Scale) == value;

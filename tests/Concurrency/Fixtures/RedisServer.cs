@@ -53,6 +53,18 @@ internal sealed class RedisServer : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>SIGSTOP: the server keeps its connections open and answers nothing, as a hung machine would.</summary>
+    public void Freeze() => Signal("-STOP");
+
+    public void Thaw() => Signal("-CONT");
+
+    void Signal(string signal)
+    {
+        if (_process is null) return;
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     async Task<bool> AnswersAsync()
     {
         try
@@ -68,5 +80,9 @@ internal sealed class RedisServer : IAsyncDisposable
         catch (SocketException) { return false; }
     }
 
-    public ValueTask DisposeAsync() => new(StopAsync());
+    public ValueTask DisposeAsync()
+    {
+        Thaw();
+        return new(StopAsync());
+    }
 }

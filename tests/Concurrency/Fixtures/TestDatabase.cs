@@ -12,9 +12,12 @@ namespace Monolith.Tests.Concurrency.Fixtures;
 /// <summary>A database of its own for one test class, with every module migrated like the Host does it, dropped afterwards.</summary>
 public sealed class TestDatabase : IAsyncLifetime
 {
-    public TestDatabase()
+    public TestDatabase() : this(Environment.GetEnvironmentVariable("ConnectionStrings__Monolith") ?? ModuleDatabase.DefaultConnectionString) { }
+
+    /// <summary>A database on the server <paramref name="serverConnectionString"/> names (its Database is replaced).</summary>
+    internal TestDatabase(string serverConnectionString)
     {
-        var builder = new DbConnectionStringBuilder { ConnectionString = Environment.GetEnvironmentVariable("ConnectionStrings__Monolith") ?? ModuleDatabase.DefaultConnectionString };
+        var builder = new DbConnectionStringBuilder { ConnectionString = serverConnectionString };
         Name = $"monolith_t_{Guid.NewGuid():N}"[..26];
         builder["Database"] = Name;
         ConnectionString = builder.ConnectionString;
@@ -45,6 +48,7 @@ public sealed class TestDatabase : IAsyncLifetime
             ["ConnectionStrings:Monolith"] = ConnectionString,
             ["Concurrency:Strategy"] = strategy,
             ["Concurrency:LockTimeout"] = "00:00:10",
+            ["Database:CommandTimeout"] = "00:00:30",
             ["Concurrency:MaxAttempts"] = maxAttempts.ToString(),
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
 

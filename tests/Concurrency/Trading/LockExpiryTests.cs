@@ -142,7 +142,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             {
                 var row = (await session.LoadForWriteAsync<TradingAccount>([account], ct)).Single();
                 if (!paused) { paused = true; _read.SetResult(); await _go.Task; }
-                row.Reserve(cost, $"reserve {cost}", DateTimeOffset.UtcNow);
+                row.Reserve(cost, 1m, $"reserve {cost}", DateTimeOffset.UtcNow);
                 return true;
             }, CancellationToken.None);
         });
@@ -210,7 +210,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             {
                 var row = (await session.LoadForWriteAsync<TradingAccount>([account], ct)).Single();
                 if (!paused) { paused = true; read.SetResult(); await go.Task; }
-                row.Reserve(100m, "paused holder", DateTimeOffset.UtcNow);
+                row.Reserve(100m, 1m, "paused holder", DateTimeOffset.UtcNow);
                 return true;
             }, CancellationToken.None);
         });
@@ -222,7 +222,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             await using (var scope = services.CreateAsyncScope())
                 await strategyIn(scope.ServiceProvider).ExecuteAsync(async (session, ct) =>
                 {
-                    (await session.LoadForWriteAsync<TradingAccount>([account], ct)).Single().Reserve(50m, "next holder", DateTimeOffset.UtcNow);
+                    (await session.LoadForWriteAsync<TradingAccount>([account], ct)).Single().Reserve(50m, 1m, "next holder", DateTimeOffset.UtcNow);
                     return true;
                 }, CancellationToken.None);
         }

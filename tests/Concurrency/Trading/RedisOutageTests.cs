@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using MediatR;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -56,6 +57,66 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-outage")));
         Assert.Equal(OrderStatus.Pending, after.Status);
+    }
+
+    [Fact]
+    public async Task Redis_frozen_mid_run_fails_closed_with_503_only_and_recovers()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var services = database.Services(nameof(StrategyName.RedisLock), settings: new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = redis.Configuration,
+        });
+        var options = new TradingWorkloadOptions(Workers: 16, OperationsPerWorker: 30);
+        var workload = new TradingWorkload(services);
+        Task? thaw = null;
+
+        // Every failure the workload meets must be a 503 (ServiceUnavailableException): anything else escapes and fails the run.
+        var result = await workload.RunAsync(options, seed: 7, beforeOperation: n =>
+        {
+            if (n == options.Workers * options.OperationsPerWorker / 3)
+            {
+                redis.Freeze();
+                thaw = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => redis.Thaw());
+            }
+            return Task.CompletedTask;
+        });
+        if (thaw is not null) await thaw;
+        RaceReport.Write(nameof(StrategyName.RedisLock), $"trading, Redis frozen (SIGSTOP) for 5 s, {options.Workers} workers", result.ToString());
+        output.WriteLine(result.ToString());
+        foreach (var violation in result.Violations.Take(20)) output.WriteLine(violation);
+
+        Assert.True(result.Unavailable > 0, "no operation met the freeze");
+        Assert.Empty(result.Violations);
+        await using var scope = services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-freeze")));
+        Assert.Equal(OrderStatus.Pending, after.Status);
+    }
+
+    [Fact]
+    public async Task With_Redis_down_health_is_degraded_not_unhealthy_and_answers()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
+            .UseSetting("ConnectionStrings:Redis", redis.Configuration)
+            .UseSetting("Concurrency:Modules:Trading", nameof(StrategyName.RedisLock)));
+        var client = factory.CreateClient();
+        var up = await client.GetFromJsonAsync<JsonElement>("/health");
+        Assert.Equal("Healthy", up.GetProperty("status").GetString());
+
+        redis.Freeze();
+        try
+        {
+            var frozen = await client.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.OK, frozen.StatusCode);
+            var report = await frozen.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Degraded", report.GetProperty("status").GetString());
+            Assert.Equal("Degraded", report.GetProperty("checks").GetProperty("redis-lock").GetProperty("status").GetString());
+            Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("ledger-database").GetProperty("status").GetString());
+        }
+        finally { redis.Thaw(); }
     }
 
     [Fact]

@@ -23,6 +23,9 @@ internal static class TradingInvariants
         var openCost = trades.Where(t => t.IsOpen).Sum(t => t.Cost);
         if (account.CurrentBalance != account.InitialBalance + closedPnl - openCost)
             violations.Add($"balance {account.CurrentBalance} but initial {account.InitialBalance} + closed P&L {closedPnl} - open cost {openCost} = {account.InitialBalance + closedPnl - openCost}");
+        var openShares = trades.Where(t => t.IsOpen).Sum(t => t.Shares);
+        if (account.OpenShares != openShares)
+            violations.Add($"open shares {account.OpenShares} but the open trades hold {openShares}");
         if (account.CumulativePnl != closedPnl) violations.Add($"cumulative P&L {account.CumulativePnl} but the closed trades' P&L sums to {closedPnl}");
 
         // Orders and trades: one trade per filled order, none for any other.

@@ -2,7 +2,7 @@ namespace Monolith.Ledger.Domain;
 
 /// <summary>
 /// An account's balance total, always changed together with the entry that explains it. The balance never goes
-/// below minus the overdraft limit (checked here, and by a CHECK constraint).
+/// below minus the overdraft limit (checked here, and by a CHECK constraint), nor above what its column holds.
 /// </summary>
 [AppendOnlyRange(typeof(LedgerEntry), nameof(LedgerEntry.AccountId))]
 internal sealed class Account : IVersioned
@@ -25,6 +25,9 @@ internal sealed class Account : IVersioned
         if (after < -OverdraftLimit)
             throw new BusinessRuleException("Insufficient funds",
                 $"Account {Id} holds {Balance} {Currency} with an overdraft limit of {OverdraftLimit}; it cannot be debited {-amount}.");
+        if (after > Money.MaxStored)
+            throw new BusinessRuleException("Balance limit",
+                $"Account {Id} holds {Balance} {Currency}; crediting {amount} would pass {Money.MaxStored}, the most a balance can hold.");
         Balance = after;
         return new LedgerEntry(Id, amount, after, operationId, operation);
     }

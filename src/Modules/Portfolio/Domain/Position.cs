@@ -35,7 +35,7 @@ internal sealed class Position : IVersioned
     /// <summary>
     /// Records <paramref name="transaction"/> after the holding <paramref name="before"/> it and rewrites every
     /// snapshot after it, in order. Refuses, before changing anything, a transaction that would leave any snapshot
-    /// with a negative amount.
+    /// with a negative amount, or with more than a holding can store.
     /// </summary>
     public Snapshot Record(TokenTransaction transaction, Holding before, IReadOnlyList<Snapshot> later)
     {
@@ -55,6 +55,9 @@ internal sealed class Position : IVersioned
 
     Holding Refuse(Holding holding, TokenTransaction at, TokenTransaction? cause = null)
     {
+        if (holding.Amount > Money.MaxStored)
+            throw new BusinessRuleException("Holding limit",
+                $"Buying {(cause ?? at).Quantity} {Symbol} would hold {holding.Amount} at {at.ExecutedAt:O}, more than {Money.MaxStored}, the most a holding can be.");
         if (holding.Amount >= 0m) return holding;
         var detail = cause is null
             ? $"Selling {at.Quantity} {Symbol} at {at.ExecutedAt:O} would leave {holding.Amount}."

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Monolith.Shared.Concurrency.Strategies;
 using Monolith.Shared.Persistence;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
 namespace Monolith.Shared.Concurrency;
@@ -48,6 +49,10 @@ public static class ConcurrencyRegistration
     {
         var options = configuration.GetSection(ConcurrencyOptions.Section).Get<ConcurrencyOptions>() ?? new ConcurrencyOptions();
         if (options.MaxAttempts < 1) throw new InvalidOperationException("Concurrency:MaxAttempts must be at least 1.");
+        if (ModuleDatabase.CommandTimeout(configuration) <= options.LockTimeout)
+            throw new InvalidOperationException(
+                $"Database:CommandTimeout ({ModuleDatabase.CommandTimeout(configuration)}) must exceed Concurrency:LockTimeout ({options.LockTimeout}): " +
+                "a statement waiting for a lock would otherwise time out as an outage instead of a conflict.");
         var definition = Find(Definitions(services), options.StrategyFor(module), module);
 
         services.TryAddSingleton(options);
@@ -86,6 +91,9 @@ public static class ConcurrencyRegistration
     /// </summary>
     internal static void AddRedisLocks(IServiceCollection services, IConfiguration configuration)
     {
+        if (services.Any(s => s.ServiceType == typeof(RedisLocks))) return;
+        // Redis down stops only the RedisLock writes; everything else answers: degraded, not unhealthy.
+        services.AddHealthChecks().AddCheck<RedisLockHealthCheck>("redis-lock", HealthStatus.Degraded, timeout: ModuleDatabase.HealthCheckTimeout);
         services.TryAddSingleton<IConnectionMultiplexer>(_ =>
         {
             var redis = ConfigurationOptions.Parse(configuration.GetConnectionString("Redis") ?? "127.0.0.1:6379");
@@ -96,6 +104,23 @@ public static class ConcurrencyRegistration
             return ConnectionMultiplexer.Connect(redis);
         });
         services.TryAddSingleton<RedisLocks>();
+    }
+}
+
+/// <summary>/health, where a module writes through RedisLock: whether Redis answers a PING.</summary>
+internal sealed class RedisLockHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            var latency = await redis.GetDatabase().PingAsync().WaitAsync(ct);
+            return HealthCheckResult.Healthy($"Redis answered in {latency.TotalMilliseconds:F1} ms");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "Redis unreachable: RedisLock writes answer 503 until it is back");
+        }
     }
 }
 

@@ -11,7 +11,20 @@ namespace Monolith.Shared.Persistence;
 public enum DatabaseKind { PostgreSql, MySql }
 
 /// <summary>How a database error bears on the unit of work that raised it.</summary>
-public enum FailureKind { Other, Retryable, ConstraintViolated }
+public enum FailureKind
+{
+    Other,
+    /// <summary>A conflict with a concurrent unit: re-run it from fresh reads.</summary>
+    Retryable,
+    /// <summary>A CHECK constraint refused the change: a rule raced past its check.</summary>
+    ConstraintViolated,
+    /// <summary>
+    /// The database could not be reached or did not answer in time (down, frozen, restarting, the connection killed,
+    /// the pool exhausted): 503. Not re-run here: a commit it cut off may have landed, and the client's retry with its
+    /// idempotency key finds out.
+    /// </summary>
+    Unavailable,
+}
 
 /// <summary>Which kind of retryable conflict a database error code names, for the bench's and the logs' breakdowns.</summary>
 public enum ConflictKind { Other, Deadlock, Serialization, LockTimeout }
@@ -221,31 +234,76 @@ public static class DatabaseProvider
 
     public static FailureKind Classify(Exception exception)
     {
+        // The first error in the chain that says what happened; a driver's wrapper ("Failed to read the result set")
+        // may say nothing, and its inner exception (the stream that ended) does.
         for (var e = exception; e is not null; e = e.InnerException)
-        {
-#if MYSQL
-            if (e is MySqlException my)
-                return my.ErrorCode switch
-                {
-                    MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout => FailureKind.Retryable,
-                    // A concurrent writer committed the same unique key first (an idempotency key): re-run and see it.
-                    MySqlErrorCode.DuplicateKeyEntry => FailureKind.Retryable,
-                    (MySqlErrorCode)4025 /* ER_CONSTRAINT_FAILED (MariaDB CHECK) */ => FailureKind.ConstraintViolated,
-                    (MySqlErrorCode)3819 /* ER_CHECK_CONSTRAINT_VIOLATED (MySQL) */ => FailureKind.ConstraintViolated,
-                    _ => FailureKind.Other,
-                };
-#else
-            if (e is PostgresException pg)
-                return pg.SqlState switch
-                {
-                    PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected => FailureKind.Retryable,
-                    PostgresErrorCodes.LockNotAvailable => FailureKind.Retryable,
-                    PostgresErrorCodes.UniqueViolation => FailureKind.Retryable,
-                    PostgresErrorCodes.CheckViolation => FailureKind.ConstraintViolated,
-                    _ => FailureKind.Other,
-                };
-#endif
-        }
+            if (ClassifyOne(e) is var kind and not FailureKind.Other) return kind;
         return FailureKind.Other;
+    }
+
+    static FailureKind ClassifyOne(Exception e)
+    {
+#if MYSQL
+        if (e is MySqlException my)
+            return my.ErrorCode switch
+            {
+                MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout => FailureKind.Retryable,
+                // A concurrent writer committed the same unique key first (an idempotency key): re-run and see it.
+                MySqlErrorCode.DuplicateKeyEntry => FailureKind.Retryable,
+                (MySqlErrorCode)4025 /* ER_CONSTRAINT_FAILED (MariaDB CHECK) */ => FailureKind.ConstraintViolated,
+                (MySqlErrorCode)3819 /* ER_CHECK_CONSTRAINT_VIOLATED (MySQL) */ => FailureKind.ConstraintViolated,
+                MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.CommandTimeoutExpired or MySqlErrorCode.ConnectionCountError
+                    or MySqlErrorCode.TooManyUserConnections or MySqlErrorCode.ServerShutdown or MySqlErrorCode.NormalShutdown
+                    or MySqlErrorCode.AbortingConnection or MySqlErrorCode.NewAbortingConnection or MySqlErrorCode.QueryInterrupted
+                    or MySqlErrorCode.NetReadInterrupted or MySqlErrorCode.NetWriteInterrupted or MySqlErrorCode.QueryTimeout
+                    or MySqlErrorCode.ClientInteractionTimeout
+                    or (MySqlErrorCode)1927 /* ER_CONNECTION_KILLED (MariaDB) */ => FailureKind.Unavailable,
+                _ when my.IsTransient => FailureKind.Unavailable,
+                _ => FailureKind.Other,
+            };
+        // A command or commit on a connection that an earlier failure broke: the driver's "Connection must be Open;
+        // current state is Broken".
+        if (e is InvalidOperationException && e.TargetSite?.DeclaringType == typeof(MySqlConnection) && e.Message.Contains("Broken", StringComparison.Ordinal))
+            return FailureKind.Unavailable;
+#else
+        if (e is PostgresException pg)
+            return pg.SqlState switch
+            {
+                PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected => FailureKind.Retryable,
+                PostgresErrorCodes.LockNotAvailable => FailureKind.Retryable,
+                PostgresErrorCodes.UniqueViolation => FailureKind.Retryable,
+                PostgresErrorCodes.CheckViolation => FailureKind.ConstraintViolated,
+                // 08: connection exception; 57P01-57P03: terminated by an administrator, a crash or while
+                // starting; 53300: too many connections; 57014: the command timed out and was cancelled.
+                var state when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P0", StringComparison.Ordinal)
+                               || state is "53300" or "57014" => FailureKind.Unavailable,
+                _ => FailureKind.Other,
+            };
+        // Npgsql's own, not the server's: a connect or read that failed or timed out, or the pool exhausted.
+        if (e is NpgsqlException and not NpgsqlOperationInProgressException) return FailureKind.Unavailable;
+#endif
+        return e is TimeoutException or System.IO.IOException or System.Net.Sockets.SocketException ? FailureKind.Unavailable : FailureKind.Other;
+    }
+
+    /// <summary>
+    /// The connection string with its bounds on waiting: <paramref name="connect"/> for opening a connection (a pooled
+    /// one included, so an exhausted pool fails in that time too) and <paramref name="command"/> per command, after
+    /// which the driver cancels it and, if the server does not answer that either, drops the connection.
+    /// </summary>
+    public static string WithTimeouts(string connectionString, TimeSpan connect, TimeSpan command)
+    {
+#if MYSQL
+        return new MySqlConnectionStringBuilder(connectionString)
+        {
+            ConnectionTimeout = (uint)Math.Max(1, Math.Ceiling(connect.TotalSeconds)),
+            DefaultCommandTimeout = (uint)Math.Max(1, Math.Ceiling(command.TotalSeconds)),
+        }.ConnectionString;
+#else
+        return new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            Timeout = (int)Math.Max(1, Math.Ceiling(connect.TotalSeconds)),
+            CommandTimeout = (int)Math.Max(1, Math.Ceiling(command.TotalSeconds)),
+        }.ConnectionString;
+#endif
     }
 }

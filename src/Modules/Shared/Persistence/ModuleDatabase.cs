@@ -11,11 +11,29 @@ public static class ModuleDatabase
     /// ConnectionStrings:Monolith wins (ConnectionStrings__Monolith in the environment); otherwise the entry named
     /// after this build's provider, ConnectionStrings:PostgreSql or ConnectionStrings:MySql.
     /// </summary>
-    public static string ConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Monolith")
-        ?? configuration.GetConnectionString(DatabaseProvider.Current.ToString())
-        ?? throw new InvalidOperationException(
-            $"No connection string: set ConnectionStrings:Monolith or ConnectionStrings:{DatabaseProvider.Current}.");
+    public static string ConnectionString(IConfiguration configuration)
+    {
+        var configured = configuration.GetConnectionString("Monolith")
+            ?? configuration.GetConnectionString(DatabaseProvider.Current.ToString())
+            ?? throw new InvalidOperationException(
+                $"No connection string: set ConnectionStrings:Monolith or ConnectionStrings:{DatabaseProvider.Current}.");
+        return DatabaseProvider.WithTimeouts(configured, ConnectTimeout(configuration), CommandTimeout(configuration));
+    }
+
+    /// <summary>
+    /// Database:ConnectTimeout (default 5 s): how long opening a connection may take, a pooled one included, so a
+    /// server that is down, frozen or out of connections answers 503 in that time.
+    /// </summary>
+    public static TimeSpan ConnectTimeout(IConfiguration configuration) => configuration.GetValue("Database:ConnectTimeout", TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Database:CommandTimeout (default 10 s): how long one command may take; it must exceed Concurrency:LockTimeout,
+    /// or a lock wait would end as an outage (503) instead of a conflict the strategy re-runs.
+    /// </summary>
+    public static TimeSpan CommandTimeout(IConfiguration configuration) => configuration.GetValue("Database:CommandTimeout", TimeSpan.FromSeconds(10));
+
+    /// <summary>How long /health waits for a dependency before it reports it unhealthy.</summary>
+    public static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>The databases ./dev creates; for design-time tools and tests.</summary>
     public const string DefaultConnectionString = DatabaseProvider.DefaultConnectionString;
@@ -24,7 +42,7 @@ public static class ModuleDatabase
         where TDb : ModuleDbContext
     {
         var connectionString = ConnectionString(configuration);
-        services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database");
+        services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database", timeout: HealthCheckTimeout);
         // Every module's context is also a ModuleDbContext, for what concerns them all (the test fixtures drop the database through one).
         services.AddScoped<ModuleDbContext>(sp => sp.GetRequiredService<TDb>());
         // The factory gives each attempt of a unit a fresh context (the strategies' sessions); it also registers the
@@ -33,7 +51,7 @@ public static class ModuleDatabase
     }
 }
 
-/// <summary>/health: whether a module's database answers.</summary>
+/// <summary>/health: whether a module's database answers; unhealthy when it does not, or not within the check's timeout.</summary>
 internal sealed class ModuleDatabaseHealthCheck<TDb>(TDb db) : IHealthCheck where TDb : ModuleDbContext
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>

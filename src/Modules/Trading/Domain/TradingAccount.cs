@@ -19,6 +19,8 @@ internal sealed class TradingAccount : IAudited<TradingAccount.Snapshot>
     public decimal PeakEquity { get; private set; }
     public decimal MaxDrawdownPct { get; private set; }
     public decimal MaxDrawdownLimitPct { get; private set; }
+    /// <summary>The shares of the open trades, which bound what closing them can add to the totals (<see cref="CanCarry"/>).</summary>
+    public decimal OpenShares { get; private set; }
     public AccountStatus Status { get; private set; }
     public long Version { get; private set; }
     public long FenceToken { get; private set; }
@@ -63,20 +65,36 @@ internal sealed class TradingAccount : IAudited<TradingAccount.Snapshot>
     /// <summary>Reserves a position's cost; the balance must stay above zero.</summary>
     public bool CanAfford(decimal cost) => CurrentBalance - cost > 0m;
 
-    public void Reserve(decimal cost, string actor, DateTimeOffset now)
+    /// <summary>
+    /// Whether the account can open a trade of <paramref name="shares"/> beside its open ones and still close every one
+    /// of them at any price the API accepts without a total passing what its column stores: a close returns its cost
+    /// (together, initial + cumulative P&amp;L − balance) plus at most shares × the largest price as P&amp;L. Refusing the
+    /// trade now is what keeps every open one closable.
+    /// </summary>
+    public bool CanCarry(decimal shares)
+    {
+        var openCost = InitialBalance + CumulativePnl - CurrentBalance;
+        var worstGain = (OpenShares + shares) * Rules.MaxQuantity;
+        return CurrentBalance + openCost + worstGain <= Money.MaxStored
+               && InitialBalance + Math.Abs(CumulativePnl) + worstGain <= Money.MaxStored;
+    }
+
+    public void Reserve(decimal cost, decimal shares, string actor, DateTimeOffset now)
     {
         if (!CanAfford(cost)) throw new BusinessRuleException("Insufficient balance", $"Account {Id} holds {CurrentBalance}; it cannot reserve {cost}.");
         Touch(actor, now);
         CurrentBalance -= cost;
+        OpenShares += shares;
     }
 
     /// <summary>Returns a closed position's cost with its P&amp;L; moves equity, its peak and the max drawdown; suspends at the limit.</summary>
-    public void Settle(decimal cost, decimal pnl, string actor, DateTimeOffset now)
+    public void Settle(decimal cost, decimal shares, decimal pnl, string actor, DateTimeOffset now)
     {
         if (CurrentBalance + cost + pnl <= 0m)
             throw new BusinessRuleException("Insufficient balance", $"Closing would leave account {Id} with {CurrentBalance + cost + pnl}; the balance must stay above zero.");
         Touch(actor, now);
         CurrentBalance += cost + pnl;
+        OpenShares -= shares;
         CumulativePnl += pnl;
         (PeakEquity, MaxDrawdownPct) = Drawdown.After(PeakEquity, MaxDrawdownPct, Equity);
         if (Status == AccountStatus.Active && MaxDrawdownPct >= MaxDrawdownLimitPct) Status = AccountStatus.Suspended;

@@ -35,7 +35,7 @@ internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> s
             var (tradeBefore, accountBefore) = (trade.State(), account.State());
 
             var pnl = trade.Close(command.ExitPrice, now);
-            account.Settle(trade.Cost, pnl, command.Actor, now);
+            account.Settle(trade.Cost, trade.Shares, pnl, command.Actor, now);
             session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Closed", command.Actor, tradeBefore));
             var suspended = accountBefore.Status == AccountStatus.Active && account.Status == AccountStatus.Suspended;
             session.Db.Audit.Add(AuditEntry.Of(account.Id, account,

@@ -36,11 +36,12 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
             var orderBefore = order.State();
 
             var cost = order.CostAt(command.Price);
-            if (account.Status != AccountStatus.Active || !account.CanAfford(cost))
+            var reason = account.Status != AccountStatus.Active ? $"account is {account.Status}"
+                : !account.CanAfford(cost) ? $"cost {cost} exceeds the balance {account.CurrentBalance}"
+                : !account.CanCarry(order.Shares) ? "the account's totals could not hold this trade's worst-case P&L beside its open trades'"
+                : null;
+            if (reason is not null)
             {
-                var reason = account.Status != AccountStatus.Active
-                    ? $"account is {account.Status}"
-                    : $"cost {cost} exceeds the balance {account.CurrentBalance}";
                 order.End(OrderStatus.Rejected, reason);
                 session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Rejected", command.Actor, orderBefore));
                 answer = OrderResponse.From(order, tradeId: null);
@@ -50,7 +51,7 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
             var accountBefore = account.State();
             order.Fill(command.Price);
             var trade = Trade.Open(order, command.Price, now);
-            account.Reserve(cost, command.Actor, now);
+            account.Reserve(cost, order.Shares, command.Actor, now);
             session.Db.Trades.Add(trade);
             session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Filled", command.Actor, orderBefore));
             session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Opened", command.Actor, before: null));

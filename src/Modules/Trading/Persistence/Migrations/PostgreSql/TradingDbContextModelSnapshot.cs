@@ -385,6 +385,11 @@ namespace Monolith.Trading.Persistence.Migrations.PostgreSql
                         .HasColumnType("numeric(28,8)")
                         .HasColumnName("max_drawdown_pct");
 
+                    b.Property<decimal>("OpenShares")
+                        .HasPrecision(28, 8)
+                        .HasColumnType("numeric(28,8)")
+                        .HasColumnName("open_shares");
+
                     b.Property<decimal>("PeakEquity")
                         .HasPrecision(28, 8)
                         .HasColumnType("numeric(28,8)")

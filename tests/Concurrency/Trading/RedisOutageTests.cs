@@ -77,12 +77,13 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
             if (n == options.Workers * options.OperationsPerWorker / 3)
             {
                 redis.Freeze();
-                thaw = Task.Delay(TimeSpan.FromSeconds(5)).ContinueWith(_ => redis.Thaw());
+                // Longer than the Redis client's 2 s timeouts, so that calls in flight time out rather than wait it out.
+                thaw = Task.Delay(TimeSpan.FromSeconds(10)).ContinueWith(_ => redis.Thaw());
             }
             return Task.CompletedTask;
         });
         if (thaw is not null) await thaw;
-        RaceReport.Write(nameof(StrategyName.RedisLock), $"trading, Redis frozen (SIGSTOP) for 5 s, {options.Workers} workers", result.ToString());
+        RaceReport.Write(nameof(StrategyName.RedisLock), $"trading, Redis frozen (SIGSTOP) for 10 s, {options.Workers} workers", result.ToString());
         output.WriteLine(result.ToString());
         foreach (var violation in result.Violations.Take(20)) output.WriteLine(violation);
 

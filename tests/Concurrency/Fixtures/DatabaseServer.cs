@@ -53,7 +53,9 @@ public sealed class DatabaseServer : IAsyncLifetime
                 $"--socket={Path.Combine(_directory, "mysqld.sock")}", $"--pid-file={PidFile}", $"--user={ServiceUser}", "--skip-grant-tables",
                 "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=2", "--max-connections=300", "--skip-log-bin"]))!;
 #else
-            var server = Process.Start(Start("runuser", ["-u", ServiceUser, "--", Binary("postgres"), "-D", DataDirectory, "-p", Port.ToString(),
+            // setpriv, unlike runuser, execs the server in its own process: runuser would stay its parent, stop itself
+            // when the server is frozen, and never reap it once it is killed.
+            var server = Process.Start(Start("setpriv", ["--reuid", ServiceUser, "--regid", ServiceUser, "--init-groups", "--", Binary("postgres"), "-D", DataDirectory, "-p", Port.ToString(),
                 "-k", _directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"]))!;
 #endif
             server.OutputDataReceived += (_, _) => { };
@@ -72,7 +74,18 @@ public sealed class DatabaseServer : IAsyncLifetime
     {
         var processes = Processes();
         foreach (var pid in processes) await RunAsync("kill", ["-KILL", pid.ToString()], mayFail: true);
-        while (processes.Any(pid => Directory.Exists($"/proc/{pid}"))) await Task.Delay(20);
+        while (processes.Any(IsAlive)) await Task.Delay(20);
+    }
+
+    /// <summary>Running, or stopped; not gone and not a zombie (dead, waiting for its parent to reap it).</summary>
+    static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (IOException) { return false; }
     }
 
     /// <summary>SIGSTOP: the server keeps its sockets open and answers nothing, as a frozen machine would.</summary>

@@ -37,13 +37,13 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
                 var (from, to) = random.Next(2) == 0 ? (a, b) : (b, a);
                 var body = new { fromAccountId = from, toAccountId = to, amount = random.Next(1, 30_000) / 100m };
                 var key = i % 5 == 0 ? $"http-{c}-{i}" : null;
-                var response = await PostAsync(client, "/api/ledger/transfers", body, key);
+                var response = await client.PostJsonAsync("/api/ledger/transfers", body, key);
                 statuses.Add(response.StatusCode);
                 if (response.StatusCode != HttpStatusCode.Created) continue;
                 var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
                 acknowledged.TryAdd(id, 2);
                 if (key is null) continue;
-                var replay = await PostAsync(client, "/api/ledger/transfers", body, key);
+                var replay = await client.PostJsonAsync("/api/ledger/transfers", body, key);
                 statuses.Add(replay.StatusCode);
                 var replayedId = (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
                 if (replayedId != id) replayMismatches.Add($"key {key}: {replayedId} != {id}");
@@ -71,17 +71,17 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
         var a = await OpenFundedAsync(client, 10m);
         var b = await OpenFundedAsync(client, 0m);
 
-        var tooPrecise = await PostAsync(client, "/api/ledger/transfers", new { fromAccountId = a, toAccountId = b, amount = 1.123456789m }, null);
+        var tooPrecise = await client.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = a, toAccountId = b, amount = 1.123456789m }, null);
         Assert.Equal(HttpStatusCode.BadRequest, tooPrecise.StatusCode);
         Assert.Equal("application/problem+json", tooPrecise.Content.Headers.ContentType?.MediaType);
         var problem = await tooPrecise.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(problem.GetProperty("errors").TryGetProperty("amount", out _));
 
-        var sameAccount = await PostAsync(client, "/api/ledger/transfers", new { fromAccountId = a, toAccountId = a, amount = 1m }, null);
+        var sameAccount = await client.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = a, toAccountId = a, amount = 1m }, null);
         Assert.Equal(HttpStatusCode.BadRequest, sameAccount.StatusCode);
-        var overdraw = await PostAsync(client, $"/api/ledger/accounts/{a}/withdrawals", new { amount = 11m }, null);
+        var overdraw = await client.PostJsonAsync($"/api/ledger/accounts/{a}/withdrawals", new { amount = 11m }, null);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, overdraw.StatusCode);
-        var unknown = await PostAsync(client, $"/api/ledger/accounts/{Guid.NewGuid()}/deposits", new { amount = 1m }, null);
+        var unknown = await client.PostJsonAsync($"/api/ledger/accounts/{Guid.NewGuid()}/deposits", new { amount = 1m }, null);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
         var account = await client.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{a}");
@@ -94,18 +94,11 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
 
     static async Task<Guid> OpenFundedAsync(HttpClient client, decimal amount)
     {
-        var opened = await PostAsync(client, "/api/ledger/accounts", new { currency = "EUR" }, null);
+        var opened = await client.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }, null);
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
         var id = (await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         if (amount > 0)
-            Assert.Equal(HttpStatusCode.Created, (await PostAsync(client, $"/api/ledger/accounts/{id}/deposits", new { amount }, null)).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await client.PostJsonAsync($"/api/ledger/accounts/{id}/deposits", new { amount }, null)).StatusCode);
         return id;
-    }
-
-    static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, object body, string? idempotencyKey)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Add("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString());
-        return client.SendAsync(request);
     }
 }

@@ -24,7 +24,7 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
         var portfolio = await OpenAsync(client);
 
         var body = Trade("buy", 2m, 100m, 95m, At);
-        var created = await PostAsync(client, $"/api/portfolio/portfolios/{portfolio}/transactions", body, "buy-1");
+        var created = await client.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions", body, "buy-1");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var snapshot = await created.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("BTC", snapshot.GetProperty("symbol").GetString());
@@ -32,10 +32,10 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
         Assert.Equal(100m, snapshot.GetProperty("meanPrice").GetDecimal());
         Assert.Equal(95m, snapshot.GetProperty("localMeanPrice").GetDecimal());
 
-        var replay = await PostAsync(client, $"/api/portfolio/portfolios/{portfolio}/transactions", body, "buy-1");
+        var replay = await client.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions", body, "buy-1");
         Assert.Equal(HttpStatusCode.Created, replay.StatusCode);
         Assert.Equal(snapshot.GetProperty("transactionId").GetInt64(), (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("transactionId").GetInt64());
-        var reused = await PostAsync(client, $"/api/portfolio/portfolios/{portfolio}/transactions", Trade("buy", 3m, 100m, 95m, At), "buy-1");
+        var reused = await client.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions", Trade("buy", 3m, 100m, 95m, At), "buy-1");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
 
         var holdings = await client.GetFromJsonAsync<JsonElement>($"/api/portfolio/portfolios/{portfolio}/holdings?at=2024-03-01T10:00:00Z");
@@ -55,17 +55,17 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
         var portfolio = await OpenAsync(client);
         var path = $"/api/portfolio/portfolios/{portfolio}/transactions";
 
-        var invalid = await PostAsync(client, path, Trade("hold", 0.123456789m, -1m, 1m, DateTimeOffset.UtcNow.AddDays(1).ToString("O")), null);
+        var invalid = await client.PostJsonAsync(path, Trade("hold", 0.123456789m, -1m, 1m, DateTimeOffset.UtcNow.AddDays(1).ToString("O")), null);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Equal("application/problem+json", invalid.Content.Headers.ContentType?.MediaType);
         var errors = (await invalid.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         foreach (var field in new[] { "side", "quantity", "unitPrice", "executedAt" })
             Assert.True(errors.TryGetProperty(field, out _), $"no field error for {field}: {errors}");
 
-        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync(client, $"/api/portfolio/portfolios/{Guid.NewGuid()}/transactions", Trade("buy", 1m, 1m, 1m, At), null)).StatusCode);
-        var unknownToken = await PostAsync(client, path, new { symbol = "NOPE", side = "buy", quantity = 1m, unitPrice = 1m, localUnitPrice = 1m, executedAt = At }, null);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostJsonAsync($"/api/portfolio/portfolios/{Guid.NewGuid()}/transactions", Trade("buy", 1m, 1m, 1m, At), null)).StatusCode);
+        var unknownToken = await client.PostJsonAsync(path, new { symbol = "NOPE", side = "buy", quantity = 1m, unitPrice = 1m, localUnitPrice = 1m, executedAt = At }, null);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, unknownToken.StatusCode);
-        var oversell = await PostAsync(client, path, Trade("sell", 1m, 1m, 1m, At), null);
+        var oversell = await client.PostJsonAsync(path, Trade("sell", 1m, 1m, 1m, At), null);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, oversell.StatusCode);
         Assert.Equal("Oversell", (await oversell.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
         foreach (var (query, field) in new[] { ($"holdings?at=yesterday", "at"), ("tokens/BTC?at=yesterday", "at"), ("tokens/BTC/history?limit=0", "limit"),
@@ -97,7 +97,7 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
             {
                 var trade = RandomTrade.Next(random);
                 var at = DateTimeOffset.Parse(At).AddMinutes(random.Next(0, 600)).ToString("O");
-                var response = await PostAsync(client, $"/api/portfolio/portfolios/{portfolio}/transactions",
+                var response = await client.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions",
                     Trade(trade.Side.ToString().ToLowerInvariant(), trade.Quantity, trade.UnitPrice, trade.LocalUnitPrice, at), i % 4 == 0 ? $"{portfolio}-{c}-{i}" : null);
                 statuses.Add(response.StatusCode);
             }
@@ -119,15 +119,8 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
     static async Task<Guid> OpenAsync(HttpClient client)
     {
         Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync("/api/portfolio/tokens/BTC", new { quoteCurrency = "USD" })).StatusCode);
-        var opened = await PostAsync(client, "/api/portfolio/portfolios", new { owner = "alice" }, null);
+        var opened = await client.PostJsonAsync("/api/portfolio/portfolios", new { owner = "alice" }, null);
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
         return (await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-    }
-
-    static Task<HttpResponseMessage> PostAsync(HttpClient client, string path, object body, string? idempotencyKey)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        request.Headers.Add("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString());
-        return client.SendAsync(request);
     }
 }

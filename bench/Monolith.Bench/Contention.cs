@@ -10,14 +10,18 @@ using Monolith.Shared.Errors;
 
 namespace Monolith.Bench;
 
-public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, TimeSpan Warmup, TimeSpan Duration)
+/// <summary>
+/// The cells of a run: in process, every hot set with every worker count; over HTTP (<see cref="HttpContention"/>),
+/// the HTTP hot sets with the HTTP worker counts.
+/// </summary>
+public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, TimeSpan Warmup, TimeSpan Duration, int[] HttpHotSets, int[] HttpWorkers)
 {
-    public static GridOptions Short => new("short", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-    public static GridOptions Full => new("full", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8));
+    public static GridOptions Short => new("short", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), [2, 10_000], [16, 64]);
+    public static GridOptions Full => new("full", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8), [2, 10_000], [16, 64]);
     /// <summary>A few seconds, to see the harness work; not a measurement.</summary>
-    public static GridOptions Smoke => new("smoke", [2, 100], [1, 4], TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1));
-    /// <summary>The two cells issue 10 names (H = 2, W = 64 and H = 10000, W = 16) and their neighbours, for a quick look; not the committed report.</summary>
-    public static GridOptions Probe => new("probe", [2, 10_000], [16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
+    public static GridOptions Smoke => new("smoke", [2, 100], [1, 4], TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), [2], [4]);
+    /// <summary>The cells issue 11 names (H = 2 and 10000, W = 16 and 64), for a quick look; not the committed report.</summary>
+    public static GridOptions Probe => new("probe", [2, 10_000], [16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), [2, 10_000], [16, 64]);
 
     public static GridOptions Named(string name) => name switch
     {
@@ -78,7 +82,8 @@ internal sealed class Contention(BenchDatabase database)
                 try
                 {
                     if (raw is not null) await raw.TransferAsync(from, to, 1m);
-                    else await mediator!.Send(new Transfer(from, to, 1m));
+                    // With a key of its own, as every real client sends one (and as the HTTP cells must).
+                    else await mediator!.Send(new Transfer(from, to, 1m, Guid.NewGuid().ToString()));
                     if (now >= measureFrom)
                     {
                         mine.Add(Stopwatch.GetElapsedTime(now).TotalMilliseconds);

@@ -33,7 +33,8 @@ switch (mode)
         {
             await using var scope = stack.CreateAsyncScope();
             var mediator = scope.ServiceProvider.GetRequiredService<MediatR.IMediator>();
-            for (var i = 0; i < 20; i++) await mediator.Send(new Monolith.Ledger.Features.Transfer(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m));
+            for (var i = 0; i < 20; i++)
+                await mediator.Send(new Monolith.Ledger.Features.Transfer(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, Guid.NewGuid().ToString()));
         }
         var cells = new List<CellResult>();
         foreach (var hot in grid.HotSets)
@@ -47,6 +48,7 @@ switch (mode)
                               $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Batches > 0 ? $"batch {cell.MeanBatchSize,6:F1}  " : "")}{(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
         }
         foreach (var stack in stacks.Values) await stack.DisposeAsync();
+        if (grid.HttpHotSets.Length > 0) cells.AddRange(await HttpContention.RunGridAsync(database, strategies, grid));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var run = new ProviderRun(DatabaseProvider.Current.ToString(), grid.Name, DateTimeOffset.UtcNow, Machine.Describe(), await Machine.VersionsAsync(database), grid.Warmup.TotalSeconds, grid.Duration.TotalSeconds, cells);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(run, json));

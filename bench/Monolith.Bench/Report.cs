@@ -33,12 +33,24 @@ internal static class Report
         foreach (var run in runs)
         {
             var ceiling = Cell(run, Contention.Ceiling, 10_000, 16);
-            var best = Strategies(run).Select(s => Cell(run, s, 10_000, 16)).Where(c => c is not null).MaxBy(c => c!.OpsPerSecond);
-            if (ceiling is not null && best is not null)
+            var uncontended = Strategies(run).Select(s => Cell(run, s, 10_000, 16)).OfType<CellResult>().ToList();
+            var inProcess = uncontended.Where(c => !c.Strategy.EndsWith(HttpContention.Suffix, StringComparison.Ordinal)).ToList();
+            var overHttp = uncontended.Except(inProcess).ToList();
+            if (ceiling is { OpsPerSecond: > 0 } && inProcess.Count > 0)
             {
-                var ratio = best.OpsPerSecond / ceiling.OpsPerSecond;
+                var best = inProcess.MaxBy(c => c.OpsPerSecond)!;
+                var worst = inProcess.MinBy(c => c.OpsPerSecond)!;
+                var (ratio, worstRatio) = (best.OpsPerSecond / ceiling.OpsPerSecond, worst.OpsPerSecond / ceiling.OpsPerSecond);
                 md.AppendLine(Invariant, $"- **{run.Provider}, uncontended (H = 10000, W = 16)**: the best strategy through the full stack, {best.Strategy}, reaches " +
-                                         $"**{ratio:P0}** of the ceiling ({best.OpsPerSecond:F0} against {ceiling.OpsPerSecond:F0} ops/s): target 80%, {(ratio >= 0.8 ? "met" : "**not met**")}.");
+                                         $"**{ratio:P0}** of the ceiling ({best.OpsPerSecond:F0} against {ceiling.OpsPerSecond:F0} ops/s): target 80%, {(ratio >= 0.8 ? "met" : "**not met**")}. " +
+                                         $"The slowest, {worst.Strategy}, **{worstRatio:P0}**: target 60%, {(worstRatio >= 0.6 ? "met" : "**not met**")}.");
+            }
+            if (ceiling is { OpsPerSecond: > 0 } && overHttp.Count > 0)
+            {
+                var best = overHttp.MaxBy(c => c.OpsPerSecond)!;
+                var ratio = best.OpsPerSecond / ceiling.OpsPerSecond;
+                md.AppendLine(Invariant, $"- **{run.Provider}, over HTTP, same cell**, each request with its own Idempotency-Key: the best, {best.Strategy}, answers " +
+                                         $"**{ratio:P0}** of the in-process ceiling ({best.OpsPerSecond:F0} × 201 per second): target 50%, {(ratio >= 0.5 ? "met" : "**not met**")}.");
             }
             var collapses = new List<string>();
             foreach (var strategy in Strategies(run))

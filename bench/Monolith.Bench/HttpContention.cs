@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Monolith.Shared.Persistence;
+using Monolith.Tests.Concurrency.Fixtures;
+
+namespace Monolith.Bench;
+
+/// <summary>
+/// The contention cell over HTTP: the same transfers between random distinct accounts of the hot set, sent by wrk
+/// (Debian's package) over W keep-alive connections to the real Host in a process of its own, each request with an
+/// Idempotency-Key of its own, as every real client sends. A warm-up run, then the measured run; then the money
+/// invariants. What the Host answers besides 201 is counted by status.
+/// </summary>
+internal sealed partial class HttpContention(BenchDatabase database, Uri host)
+{
+    public const string Suffix = " over HTTP";
+
+    /// <summary>Per strategy, a Host process of its own on the bench database, and the grid's HTTP cells against it.</summary>
+    public static async Task<List<CellResult>> RunGridAsync(BenchDatabase database, IEnumerable<string> strategies, GridOptions grid)
+    {
+        var cells = new List<CellResult>();
+        foreach (var strategy in strategies)
+        {
+            await using var host = await HostProcess.StartAsync(new Dictionary<string, string>
+            {
+                ["ConnectionStrings:Monolith"] = database.ConnectionString,
+                ["Concurrency:Strategy"] = strategy,
+            });
+            var http = new HttpContention(database, host.BaseAddress);
+            foreach (var hot in grid.HttpHotSets)
+            foreach (var workers in grid.HttpWorkers)
+            {
+                await database.SettleAsync();
+                var cell = await http.RunCellAsync(strategy + Suffix, hot, workers, grid);
+                cells.Add(cell);
+                Console.WriteLine($"{DatabaseProvider.Current,-10} H={hot,-5} W={workers,-3} {cell.Strategy,-30} {cell.OpsPerSecond,8:F0} req/s  p99 {cell.P99Ms,7:F1} ms  " +
+                                  $"gave up {cell.GaveUp,4}  {(cell.Failed ? "FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
+            }
+        }
+        return cells;
+    }
+
+    public async Task<CellResult> RunCellAsync(string strategy, int hotSet, int workers, GridOptions grid)
+    {
+        var script = Path.Combine(Path.GetTempPath(), $"monolith-transfers-{hotSet}.lua");
+        await File.WriteAllTextAsync(script, Script(database.Accounts.Take(hotSet)));
+        await WrkAsync(script, workers, grid.Warmup);
+        var run = await WrkAsync(script, workers, grid.Duration);
+        var seconds = grid.Duration.TotalSeconds;
+        var created = run.Statuses.GetValueOrDefault(201);
+        var gaveUp = run.Statuses.GetValueOrDefault(409);
+        var violations = await database.CheckAsync();
+        violations.AddRange(run.Statuses.Where(s => s.Key is not (201 or 409)).Select(s => $"{s.Value} answers {s.Key}"));
+        return new CellResult(strategy, hotSet, workers, seconds, created, gaveUp, Reruns: 0, Deadlocks: 0, SerializationFailures: 0, LockTimeouts: 0,
+            created / seconds, run.P50Ms, run.P95Ms, run.P99Ms, violations);
+    }
+
+    sealed record WrkRun(Dictionary<int, long> Statuses, double P50Ms, double P95Ms, double P99Ms);
+
+    async Task<WrkRun> WrkAsync(string script, int connections, TimeSpan duration)
+    {
+        var start = new ProcessStartInfo("wrk")
+        {
+            // Two threads, the machine's cores; wrk needs at least as many connections as threads.
+            ArgumentList =
+            {
+                "-t", Math.Min(2, connections).ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
+                "-d", $"{Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))}s", "--timeout", "30s", "-s", script,
+                new Uri(host, "/api/ledger/transfers").ToString(),
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start; ./dev bench installs it.");
+        var output = await wrk.StandardOutput.ReadToEndAsync();
+        var errors = await wrk.StandardError.ReadToEndAsync();
+        await wrk.WaitForExitAsync();
+        if (wrk.ExitCode != 0) throw new InvalidOperationException($"wrk exited {wrk.ExitCode}: {errors}{output}");
+
+        var statuses = StatusLine().Matches(output).ToDictionary(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture),
+            m => long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        // Socket errors (connect, read, write, timeout) are answers that never came: the Host must give none.
+        if (SocketErrors().Match(output) is { Success: true } socket) statuses[0] = socket.Groups.Cast<Group>().Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture));
+        double Percentile(string p) => double.Parse(Regex.Match(output, $@"^latency p{p} (\d+)$", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture) / 1000;
+        return new WrkRun(statuses, Percentile("50"), Percentile("95"), Percentile("99"));
+    }
+
+    /// <summary>
+    /// wrk's Lua: each thread draws its own pairs and numbers its own keys; each counts its answers by status, and
+    /// done() prints the totals and the latency percentiles (microseconds) in lines the bench parses.
+    /// </summary>
+    static string Script(IEnumerable<Guid> accounts)
+    {
+        var ids = new StringBuilder();
+        foreach (var id in accounts) ids.Append('"').Append(id).Append("\",");
+        return $$"""
+            local accounts = { {{ids}} }
+            local threads = {}
+            function setup(thread)
+              table.insert(threads, thread)
+              thread:set("tid", #threads)
+            end
+            function init(args)
+              statuses = {}
+              counter = 0
+              prefix = string.format("%d-%d-%d", os.time(), tid, math.random(1, 1000000000))
+              math.randomseed(os.time() * 100 + tid)
+            end
+            function request()
+              counter = counter + 1
+              local a = math.random(#accounts)
+              local b = math.random(#accounts - 1)
+              if b >= a then b = b + 1 end
+              local body = '{"fromAccountId":"' .. accounts[a] .. '","toAccountId":"' .. accounts[b] .. '","amount":1}'
+              return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. "-" .. counter }, body)
+            end
+            function response(status, headers, body)
+              statuses[status] = (statuses[status] or 0) + 1
+            end
+            function done(summary, latency, requests)
+              local total = {}
+              for _, thread in ipairs(threads) do
+                for status, count in pairs(thread:get("statuses")) do total[status] = (total[status] or 0) + count end
+              end
+              for status, count in pairs(total) do io.write(string.format("status %d %d\n", status, count)) end
+              for _, p in ipairs({ 50, 95, 99 }) do io.write(string.format("latency p%d %d\n", p, latency:percentile(p))) end
+            end
+            """;
+    }
+
+    [GeneratedRegex(@"^status (\d+) (\d+)$", RegexOptions.Multiline)]
+    private static partial Regex StatusLine();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex SocketErrors();
+}

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Monolith.Shared.Concurrency;
 
 public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry, RedisLock, SingleWriter }
@@ -6,6 +8,9 @@ public enum StrategyName { PessimisticRowLock, OptimisticCas, HybridMvcc, GapLoc
 public sealed class ConcurrencyOptions
 {
     public const string Section = "Concurrency";
+
+    public static ConcurrencyOptions From(IConfiguration configuration) =>
+        configuration.GetSection(Section).Get<ConcurrencyOptions>() ?? new ConcurrencyOptions();
 
     /// <summary>The strategy of every module without its own entry in <see cref="Modules"/>.</summary>
     public string Strategy { get; set; } = nameof(StrategyName.PessimisticRowLock);

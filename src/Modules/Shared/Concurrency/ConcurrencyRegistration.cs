@@ -47,7 +47,7 @@ public static class ConcurrencyRegistration
     public static IServiceCollection AddConcurrencyStrategy<TDb>(this IServiceCollection services, IConfiguration configuration, string module)
         where TDb : ModuleDbContext
     {
-        var options = configuration.GetSection(ConcurrencyOptions.Section).Get<ConcurrencyOptions>() ?? new ConcurrencyOptions();
+        var options = ConcurrencyOptions.From(configuration);
         if (options.MaxAttempts < 1) throw new InvalidOperationException("Concurrency:MaxAttempts must be at least 1.");
         if (ModuleDatabase.CommandTimeout(configuration) <= options.LockTimeout)
             throw new InvalidOperationException(

@@ -103,6 +103,9 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
 
     protected async Task<IDbContextTransaction> BeginAsync(IsolationLevel? isolation, CancellationToken ct)
     {
+        // A unit that fails is rolled back whole and re-run from fresh reads, never resumed, so the savepoint EF would
+        // wrap around SaveChanges inside this transaction is two statements that nothing uses.
+        db.Database.AutoSavepointsEnabled = false;
         var tx = isolation is { } level
             ? await db.Database.BeginTransactionAsync(level, ct)
             : await db.Database.BeginTransactionAsync(ct);

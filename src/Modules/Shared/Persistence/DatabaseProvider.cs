@@ -129,21 +129,25 @@ public static class DatabaseProvider
 #endif
 
     /// <summary>
-    /// Bounds how long one statement waits for a lock; a timeout is retryable. For the current transaction, or with
-    /// <paramref name="forTheSession"/> for every transaction on the connection (a writer that keeps its connection).
+    /// Bounds how long one statement waits for a lock, on the connection <paramref name="db"/> holds; a timeout is
+    /// retryable. On PostgreSQL the connection string carries it as a startup parameter (<see cref="WithTimeouts"/>),
+    /// so this costs no round trip. MySqlConnector has no startup parameters and resets the session whenever the pool
+    /// hands the connection out, so on MariaDB every unit sets it.
     /// </summary>
-    public static Task SetLockTimeoutAsync(DbContext db, TimeSpan timeout, CancellationToken ct, bool forTheSession = false)
+    public static Task SetLockTimeoutAsync(DbContext db, TimeSpan timeout, CancellationToken ct)
     {
 #if MYSQL
         // InnoDB takes whole seconds; 1205 rolls back only the statement, so the strategy rolls back the transaction.
         var sql = $"SET SESSION innodb_lock_wait_timeout = {Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds))}";
         return db.Database.ExecuteSqlRawAsync(sql, ct);
 #else
-        // SET takes no parameters; the value is an integer we computed.
-        var sql = $"SET {(forTheSession ? "" : "LOCAL ")}lock_timeout = '{Math.Max(1, (int)timeout.TotalMilliseconds)}ms'";
-        return db.Database.ExecuteSqlRawAsync(sql, ct);
+        return Task.CompletedTask;
 #endif
     }
+
+#if !MYSQL
+    static string LockTimeoutMilliseconds(TimeSpan timeout) => $"{Math.Max(1, (long)timeout.TotalMilliseconds)}ms";
+#endif
 
     /// <summary>Statements a SERIALIZABLE transaction runs first.</summary>
     public static Task PrepareSerializableAsync(DbContext db, CancellationToken ct)
@@ -288,9 +292,10 @@ public static class DatabaseProvider
     /// <summary>
     /// The connection string with its bounds on waiting: <paramref name="connect"/> for opening a connection (a pooled
     /// one included, so an exhausted pool fails in that time too) and <paramref name="command"/> per command, after
-    /// which the driver cancels it and, if the server does not answer that either, drops the connection.
+    /// which the driver cancels it and, if the server does not answer that either, drops the connection. On PostgreSQL
+    /// also <paramref name="lockTimeout"/>, the longest one statement waits for a lock (<see cref="SetLockTimeoutAsync"/>).
     /// </summary>
-    public static string WithTimeouts(string connectionString, TimeSpan connect, TimeSpan command)
+    public static string WithTimeouts(string connectionString, TimeSpan connect, TimeSpan command, TimeSpan lockTimeout)
     {
 #if MYSQL
         return new MySqlConnectionStringBuilder(connectionString)
@@ -299,11 +304,15 @@ public static class DatabaseProvider
             DefaultCommandTimeout = (uint)Math.Max(1, Math.Ceiling(command.TotalSeconds)),
         }.ConnectionString;
 #else
-        return new NpgsqlConnectionStringBuilder(connectionString)
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
             Timeout = (int)Math.Max(1, Math.Ceiling(connect.TotalSeconds)),
             CommandTimeout = (int)Math.Max(1, Math.Ceiling(command.TotalSeconds)),
-        }.ConnectionString;
+        };
+        // The lock timeout as a startup parameter: the session's default, which DISCARD ALL restores when the pool
+        // hands the connection out again, so no transaction spends a round trip setting it (SetLockTimeoutAsync).
+        builder.Options = $"{builder.Options} -c lock_timeout={LockTimeoutMilliseconds(lockTimeout)}".Trim();
+        return builder.ConnectionString;
 #endif
     }
 }

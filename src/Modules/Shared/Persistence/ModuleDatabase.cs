@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Monolith.Shared.Concurrency;
 
 namespace Monolith.Shared.Persistence;
 
@@ -17,7 +18,8 @@ public static class ModuleDatabase
             ?? configuration.GetConnectionString(DatabaseProvider.Current.ToString())
             ?? throw new InvalidOperationException(
                 $"No connection string: set ConnectionStrings:Monolith or ConnectionStrings:{DatabaseProvider.Current}.");
-        return DatabaseProvider.WithTimeouts(configured, ConnectTimeout(configuration), CommandTimeout(configuration));
+        return DatabaseProvider.WithTimeouts(configured, ConnectTimeout(configuration), CommandTimeout(configuration),
+            ConcurrencyOptions.From(configuration).LockTimeout);
     }
 
     /// <summary>

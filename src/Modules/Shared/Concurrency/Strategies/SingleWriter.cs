@@ -501,13 +501,13 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
 
     /// <summary>
     /// The writer keeps its connection between batches: no pool hand-over per batch, and the lock timeout is set once
-    /// for the session instead of in every transaction.
+    /// for the session instead of in every transaction (on MariaDB; on PostgreSQL the connection string carries it).
     /// </summary>
     async Task OpenConnectionAsync()
     {
         if (Db.Database.GetDbConnection().State == ConnectionState.Open) return;
         await Db.Database.OpenConnectionAsync();
-        await DatabaseProvider.SetLockTimeoutAsync(Db, Runtime.Options.LockTimeout, CancellationToken.None, forTheSession: true);
+        await DatabaseProvider.SetLockTimeoutAsync(Db, Runtime.Options.LockTimeout, CancellationToken.None);
     }
 
     /// <summary>After a failed batch the connection may be broken; the next batch opens a fresh one.</summary>

@@ -73,7 +73,7 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start; ./dev bench installs it.");
+        using var wrk = Start(start);
         var output = await wrk.StandardOutput.ReadToEndAsync();
         var errors = await wrk.StandardError.ReadToEndAsync();
         await wrk.WaitForExitAsync();
@@ -85,6 +85,18 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
         if (SocketErrors().Match(output) is { Success: true } socket) statuses[0] = socket.Groups.Cast<Group>().Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture));
         double Percentile(string p) => double.Parse(Regex.Match(output, $@"^latency p{p} (\d+)$", RegexOptions.Multiline).Groups[1].Value, CultureInfo.InvariantCulture) / 1000;
         return new WrkRun(statuses, Percentile("50"), Percentile("95"), Percentile("99"));
+    }
+
+    static Process Start(ProcessStartInfo start)
+    {
+        try
+        {
+            return Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException("wrk is not installed; ./dev bench installs it (Debian's wrk package).", e);
+        }
     }
 
     /// <summary>

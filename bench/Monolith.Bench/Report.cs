@@ -88,7 +88,8 @@ internal static class Report
                 var ceiling = Cell(run, Contention.Ceiling, cell.HotSet, cell.Workers);
                 var ratio = ceiling is { OpsPerSecond: > 0 } ? (cell.OpsPerSecond / ceiling.OpsPerSecond).ToString("P0", Invariant) : "-";
                 md.AppendLine(Invariant, $"| {cell.HotSet} | {cell.Workers} | {cell.Strategy} | {cell.OpsPerSecond:F0} | {ratio} | {cell.P50Ms:F1} | {cell.P95Ms:F1} | {cell.P99Ms:F1} | " +
-                                         $"{cell.RerunsPerCommit:F2} | {cell.GaveUp} | {cell.Deadlocks} | {cell.SerializationFailures} | {cell.LockTimeouts} | " +
+                                         $"{Counted(cell, $"{cell.RerunsPerCommit:F2}")} | {cell.GaveUp} | {Counted(cell, $"{cell.Deadlocks}")} | " +
+                                         $"{Counted(cell, $"{cell.SerializationFailures}")} | {Counted(cell, $"{cell.LockTimeouts}")} | " +
                                          $"{(cell.Batches > 0 ? string.Create(Invariant, $"{cell.MeanBatchSize:F1}, {cell.LargestBatch}") : "-")} | {(cell.Failed ? "**FAILED**: " + string.Join("; ", cell.Violations) : "hold")} |");
             }
             md.AppendLine();
@@ -124,6 +125,13 @@ internal static class Report
         var refused = run.Cells.Where(c => c.Strategy == writer).Sum(c => c.GaveUp);
         md.AppendLine(Invariant, $"  409s over all its cells: {refused} (target 0): {Verdict(refused == 0)}.");
     }
+
+    /// <summary>
+    /// The strategy's own counters, or "-" for an HTTP cell: they live in the Host's process, which the bench does not
+    /// read, so a 0 there would claim what was not measured.
+    /// </summary>
+    static string Counted(CellResult cell, string figure) =>
+        cell.Strategy.EndsWith(HttpContention.Suffix, StringComparison.Ordinal) ? "-" : figure;
 
     static IEnumerable<string> Strategies(ProviderRun run) => run.Cells.Select(c => c.Strategy).Distinct().Where(s => s != Contention.Ceiling);
 

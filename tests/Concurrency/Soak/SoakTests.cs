@@ -12,11 +12,13 @@ namespace Monolith.Tests.Concurrency.Soak;
 
 /// <summary>
 /// Runs only when MONOLITH_SOAK_MINUTES is set (./dev soak), so the README's test command skips it: a soak is
-/// minutes to hours of load, not a regression check.
+/// minutes to hours of load, not a regression check. MONOLITH_SOAK_OPERATIONS, when set, ends it earlier, once that
+/// many operations have run, so a soak can be sized by the work done rather than by a guess at the machine's speed.
 /// </summary>
 public sealed class SoakFactAttribute : FactAttribute
 {
     public const string Variable = "MONOLITH_SOAK_MINUTES";
+    public const string OperationsVariable = "MONOLITH_SOAK_OPERATIONS";
 
     public SoakFactAttribute()
     {
@@ -24,11 +26,13 @@ public sealed class SoakFactAttribute : FactAttribute
     }
 
     public static double? Minutes => double.TryParse(Environment.GetEnvironmentVariable(Variable), out var minutes) && minutes > 0 ? minutes : null;
+
+    public static long Operations => long.TryParse(Environment.GetEnvironmentVariable(OperationsVariable), out var operations) && operations > 0 ? operations : long.MaxValue;
 }
 
 /// <summary>
 /// The three modules' race workloads at once, round after round, each round under the next strategy of each module,
-/// until the time is up; every round's invariants are checked as in the race suite. The figures per module and
+/// until the time is up or the operations are done; every round's invariants are checked as in the race suite. The figures per module and
 /// strategy go to artifacts/soak-&lt;provider&gt;.txt.
 /// </summary>
 public sealed class SoakTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
@@ -45,13 +49,14 @@ public sealed class SoakTests(TestDatabase database, ITestOutputHelper output) :
     public async Task Every_module_under_every_strategy_keeps_its_invariants_for_the_whole_soak()
     {
         var duration = TimeSpan.FromMinutes(SoakFactAttribute.Minutes!.Value);
+        var operationsWanted = SoakFactAttribute.Operations;
         var tallies = new Dictionary<string, Tally>();
         var providers = new Dictionary<string, ServiceProvider>();
         var violations = new List<string>();
         var clock = Stopwatch.StartNew();
         try
         {
-            for (var round = 0; clock.Elapsed < duration; round++)
+            for (var round = 0; clock.Elapsed < duration && tallies.Values.Sum(t => t.Operations) < operationsWanted; round++)
             {
                 var strategy = LedgerStrategies[round % LedgerStrategies.Length];
                 var results = await Task.WhenAll(

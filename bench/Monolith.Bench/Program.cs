@@ -10,7 +10,7 @@ using Monolith.Bench;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
-// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|report|matrix [options]; ./dev bench drives it.
+// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|profile|report|matrix [options]; ./dev bench drives it.
 var mode = args.FirstOrDefault() ?? "contention";
 string Option(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
 var json = new JsonSerializerOptions { WriteIndented = true };
@@ -65,6 +65,13 @@ switch (mode)
         BenchmarkRunner.Run<TransferCost>(config);
         return 0;
     }
+    case "profile":
+    {
+        var strategies = Option("strategies", string.Join(',', Enum.GetNames<StrategyName>().Where(s => s != nameof(StrategyName.RedisLock))))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        await Profile.RunAsync(strategies, int.Parse(Option("transfers", "2000")), args.Contains("--allocations"), args.Contains("--stages"));
+        return 0;
+    }
     case "matrix":
     {
         Console.WriteLine(await Monolith.Bench.AnomalyMatrix.WriteAsync(Option("in", "artifacts"), Option("doc", "docs/strategies.md")));
@@ -87,7 +94,7 @@ switch (mode)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: contention [--grid short|full] [--out file.json] | cost [--out dir] | report [--in dir] [--docs dir]");
+        Console.Error.WriteLine("usage: contention [--grid short|full] [--out file.json] | cost [--out dir] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir]");
         return 2;
 }
 

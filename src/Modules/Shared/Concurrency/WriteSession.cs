@@ -76,10 +76,14 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     /// </summary>
     protected virtual string IdempotencyReadClause => "";
 
+    // Compiled once per module: every request looks its key up, and a LINQ query would be translated from its
+    // expression tree each time only to find the same SQL in EF's cache.
+    static readonly Func<TDb, string, CancellationToken, Task<IdempotencyRecord?>> FindIdempotencyRecord =
+        EF.CompileAsyncQuery((TDb db, string key, CancellationToken _) => db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Key == key));
+
     Task<IdempotencyRecord?> FindIdempotencyRecordAsync(string key, CancellationToken ct)
     {
-        if (IdempotencyReadClause.Length == 0)
-            return db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.Key == key, ct);
+        if (IdempotencyReadClause.Length == 0) return FindIdempotencyRecord(db, key, ct);
         var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))!;
         var sql = $"SELECT * FROM {Table(entity)} WHERE {Column(entity, nameof(IdempotencyRecord.Key))} = {{0}} {IdempotencyReadClause}";
         return db.IdempotencyRecords.FromSqlRaw(sql, key).AsNoTracking().FirstOrDefaultAsync(ct);
@@ -95,6 +99,7 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         await using var tx = await BeginAsync(isolation, ct);
         if (prepare is not null) await prepare(ct);
         var result = await work(this, ct);
+        DetectChangesOnce();
         BumpVersions();
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -113,17 +118,23 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         return tx;
     }
 
+    // The text of each row load, by context, row type, key count and locking clause: built once, not per unit.
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, Type, int, string), string> RowQueries = new();
+
     /// <summary>SELECT the rows by key, in ascending key order, with an optional locking clause.</summary>
     protected async Task<IReadOnlyList<TRow>> QueryRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, string lockClause, CancellationToken ct)
         where TRow : class, IVersioned
     {
         if (ids.Count == 0) return [];
-        var (table, key, _) = Names<TRow>();
         var args = ids.Distinct().Cast<object>().ToArray();
-        var list = string.Join(", ", args.Select((_, i) => $"{{{i}}}"));
+        var sql = RowQueries.GetOrAdd((typeof(TDb), typeof(TRow), args.Length, lockClause), _ =>
+        {
+            var (table, key, _) = Names<TRow>();
+            var list = string.Join(", ", args.Select((_, i) => $"{{{i}}}"));
+            // Only identifiers from the EF model are spliced in; the keys are parameters.
+            return $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
+        });
         var started = Stopwatch.GetTimestamp();
-        // Only identifiers from the EF model are spliced in; the keys are parameters.
-        var sql = $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
         var rows = await db.Set<TRow>().FromSqlRaw(sql, args).ToListAsync(ct);
         if (lockClause.Length > 0) RecordLockWait(started);
         return rows;
@@ -177,6 +188,16 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         var waited = Stopwatch.GetElapsedTime(started);
         runtime.Metrics.LockWaited(Name, db.Module, waited);
         runtime.Logger.LogDebug("{Strategy} waited {WaitedMs:F1} ms for {Module} locks", Name, waited.TotalMilliseconds, db.Module);
+    }
+
+    /// <summary>
+    /// Finds what the unit changed, once, when it has decided: the version bumps, the writes and SaveChanges that follow
+    /// read the change tracker as it stands, instead of each scanning every tracked row again.
+    /// </summary>
+    protected void DetectChangesOnce()
+    {
+        db.ChangeTracker.DetectChanges();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
     }
 
     /// <summary>Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this first.</summary>

@@ -27,6 +27,7 @@ public sealed class HybridMvcc<TDb>(IDbContextFactory<TDb> contexts, StrategyRun
 
             await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
             foreach (var lockRowsAsRead in _writePhaseLocks) await lockRowsAsRead(ct);
+            DetectChangesOnce();
             BumpVersionsOfChangedRowsAndRangeOwners();
             await Db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

@@ -24,6 +24,7 @@ public sealed class OptimisticCas<TDb>(IDbContextFactory<TDb> contexts, Strategy
         {
             await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
             var result = await work(this, ct);
+            DetectChangesOnce();
             await CompareAndSwapAsync(ct);
             await Db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

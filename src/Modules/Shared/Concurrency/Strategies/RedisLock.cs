@@ -35,6 +35,7 @@ public sealed class RedisLock<TDb>(IDbContextFactory<TDb> contexts, StrategyRunt
             {
                 await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
                 var result = await work(this, ct);
+                DetectChangesOnce();
                 await WriteClaimedRowsAsync(FencedGuard, RefusedAsync, ct);
                 await Db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);

@@ -41,6 +41,27 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
             session.DeclaredKeys = keys;
             return await session.RunAsync(work, token);
         }, ct);
+
+    public Task<Guid> ExecuteOnceAsync<TCommand>(TCommand command, WriteKeys keys, UnitOfWork<TDb, Guid> write, CancellationToken ct)
+        where TCommand : IIdempotentCommand
+    {
+        if (command.IdempotencyKey is not { } key) return ExecuteAsync(keys, write, ct);
+        return Runtime.RunAttemptsAsync(Name, _module, Retry, async token =>
+        {
+            await using var db = await _contexts.CreateDbContextAsync(token);
+            // The key is looked up before the unit's transaction, on the connection the unit then uses. Read inside a
+            // REPEATABLE READ or SERIALIZABLE transaction, a missing key locks the stretch of the index where it
+            // belongs (an InnoDB gap lock, a PostgreSQL predicate lock); keys sent in order, counters or UUIDv7, all
+            // belong at the end, so every such unit conflicts with every other one's insert of its key (measured:
+            // docs/architecture.md). Read before, it locks nothing; a twin sent at the same time still meets the
+            // unique index, and its re-run finds the key.
+            await db.Database.OpenConnectionAsync(token);
+            if (await IdempotencyRecord.FindAsync(db, key, token) is { } stored) return stored.Replay(command);
+            var session = OpenSession(db);
+            session.DeclaredKeys = keys;
+            return await session.RunAsync((s, t) => session.WriteOnceAsync(command, () => write(s, t)), token);
+        }, ct);
+    }
 }
 
 /// <summary>What all strategies of the application share: options, the retry pipeline, metrics, a logger.</summary>

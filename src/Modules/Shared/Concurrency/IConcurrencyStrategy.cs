@@ -42,14 +42,6 @@ public interface IWriteSession<out TDb> where TDb : ModuleDbContext
     /// <summary>Loads one row for write; a row that does not exist is the <paramref name="resource"/> the request named, not found (404).</summary>
     async Task<TRow> LoadOneForWriteAsync<TRow>(Guid id, string resource, CancellationToken ct) where TRow : class, IVersioned =>
         (await LoadForWriteAsync<TRow>([id], ct)).SingleOrDefault() ?? throw new NotFoundException(resource, id);
-
-    /// <summary>
-    /// Runs <paramref name="write"/> once per idempotency key and returns the id of the operation it made: a replay
-    /// of the key with the same command returns the stored id without writing, a different command with the key
-    /// is refused. The key commits with the write.
-    /// </summary>
-    Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
-        where TCommand : IIdempotentCommand;
 }
 
 /// <summary>A unit of work: reads, decisions and changes; it may run more than once, each time from fresh reads.</summary>
@@ -71,6 +63,14 @@ public interface IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
     /// SingleWriter routes the unit by them and locks them with its batch; the other strategies lock at LoadForWriteAsync.
     /// </summary>
     Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct);
+
+    /// <summary>
+    /// Runs <paramref name="write"/> once per idempotency key and returns the id of the operation it made: a replay
+    /// of the key with the same command returns the stored id without writing, a different command with the key is
+    /// refused (422). The key commits with the write, behind a unique index. Without a key, as ExecuteAsync.
+    /// </summary>
+    Task<Guid> ExecuteOnceAsync<TCommand>(TCommand command, WriteKeys keys, UnitOfWork<TDb, Guid> write, CancellationToken ct)
+        where TCommand : IIdempotentCommand;
 }
 
 public static class ConcurrencyStrategyExtensions
@@ -79,6 +79,11 @@ public static class ConcurrencyStrategyExtensions
     public static Task<TResult> ExecuteAsync<TDb, TResult>(this IConcurrencyStrategy<TDb> strategy, UnitOfWork<TDb, TResult> work, CancellationToken ct)
         where TDb : ModuleDbContext =>
         strategy.ExecuteAsync(WriteKeys.None, work, ct);
+
+    /// <summary>A keyed unit that declares no keys before it runs.</summary>
+    public static Task<Guid> ExecuteOnceAsync<TDb, TCommand>(this IConcurrencyStrategy<TDb> strategy, TCommand command, UnitOfWork<TDb, Guid> write, CancellationToken ct)
+        where TDb : ModuleDbContext where TCommand : IIdempotentCommand =>
+        strategy.ExecuteOnceAsync(command, WriteKeys.None, write, ct);
 
     /// <summary>A unit without a result.</summary>
     public static Task ExecuteAsync<TDb>(this IConcurrencyStrategy<TDb> strategy, WriteKeys keys, UnitOfWork<TDb> work, CancellationToken ct)
@@ -93,6 +98,16 @@ public readonly record struct NoResult;
 internal interface IWrappedUnit
 {
     System.Reflection.MethodInfo Code { get; }
+}
+
+/// <summary>A keyed unit as a batch runs it: the key is looked up in the batch's transaction.</summary>
+internal sealed class Once<TDb, TCommand>(TCommand command, UnitOfWork<TDb, Guid> write) : IWrappedUnit
+    where TDb : ModuleDbContext where TCommand : IIdempotentCommand
+{
+    public System.Reflection.MethodInfo Code => write.Method;
+
+    public Task<Guid> RunAsync(IWriteSession<TDb> session, CancellationToken ct) =>
+        ((WriteSession<TDb>)session).OnceAsync(command, () => write(session, ct), ct);
 }
 
 internal sealed class WithoutResult<TDb>(UnitOfWork<TDb> work) : IWrappedUnit where TDb : ModuleDbContext

@@ -51,43 +51,29 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     /// <summary>Starts a new unit's claims within one transaction (a batch runs several units in one).</summary>
     protected void ForgetClaims() => _claimed.Clear();
 
-    public async Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
+    /// <summary>
+    /// Within the unit's transaction: runs <paramref name="write"/> unless the key is stored (or was added by an
+    /// earlier unit of this transaction, in a batch), and adds the key, to commit with the write.
+    /// </summary>
+    internal async Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
         where TCommand : IIdempotentCommand
     {
         if (command.IdempotencyKey is not { } key) return await write();
-        var hash = IdempotencyRecord.Fingerprint(command);
-        // A key this transaction added but has not saved yet (an earlier unit of a batch) is seen too.
         var stored = db.IdempotencyRecords.Local.FirstOrDefault(r => r.Key == key)
-                     ?? await OwnReadAsync(() => FindIdempotencyRecordAsync(key, ct));
-        if (stored is not null)
-            return stored.RequestHash == hash ? stored.OperationId : throw new IdempotencyKeyReusedException(key);
+                     ?? await OwnReadAsync(() => IdempotencyRecord.FindAsync(db, key, ct));
+        return stored is not null ? stored.Replay(command) : await WriteOnceAsync(command, write);
+    }
 
+    /// <summary>Runs <paramref name="write"/> for a key found absent, and adds the key, to commit with the write.</summary>
+    internal async Task<Guid> WriteOnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write) where TCommand : IIdempotentCommand
+    {
         var operationId = await write();
-        db.IdempotencyRecords.Add(new IdempotencyRecord { Key = key, RequestHash = hash, OperationId = operationId });
+        db.IdempotencyRecords.Add(new IdempotencyRecord { Key = command.IdempotencyKey!, RequestHash = IdempotencyRecord.Fingerprint(command), OperationId = operationId });
         return operationId;
     }
 
     /// <summary>A read the strategy makes on the unit's behalf and whose freshness it vouches for.</summary>
     protected virtual Task<T> OwnReadAsync<T>(Func<Task<T>> read) => read();
-
-    /// <summary>
-    /// How <see cref="OnceAsync"/> reads a stored key: a plain read, unless the strategy runs at InnoDB's REPEATABLE
-    /// READ, where the first plain read fixes the transaction's snapshot, and it comes before the unit's locks.
-    /// </summary>
-    protected virtual string IdempotencyReadClause => "";
-
-    // Compiled once per module: every request looks its key up, and a LINQ query would be translated from its
-    // expression tree each time only to find the same SQL in EF's cache.
-    static readonly Func<TDb, string, CancellationToken, Task<IdempotencyRecord?>> FindIdempotencyRecord =
-        EF.CompileAsyncQuery((TDb db, string key, CancellationToken _) => db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Key == key));
-
-    Task<IdempotencyRecord?> FindIdempotencyRecordAsync(string key, CancellationToken ct)
-    {
-        if (IdempotencyReadClause.Length == 0) return FindIdempotencyRecord(db, key, ct);
-        var entity = db.Model.FindEntityType(typeof(IdempotencyRecord))!;
-        var sql = $"SELECT * FROM {Table(entity)} WHERE {Column(entity, nameof(IdempotencyRecord.Key))} = {{0}} {IdempotencyReadClause}";
-        return db.IdempotencyRecords.FromSqlRaw(sql, key).AsNoTracking().FirstOrDefaultAsync(ct);
-    }
 
     /// <summary>
     /// The whole unit in one transaction at <paramref name="isolation"/> (null: the database's default): run, raise the

@@ -37,6 +37,22 @@ internal sealed class IdempotencyRecord
         e.Property(x => x.RequestHash).HasMaxLength(64).IsFixedLength();
     });
 
+    // Compiled once per module: every keyed request looks its key up, and a LINQ query would be translated from its
+    // expression tree each time only to find the same SQL in EF's cache.
+    static class Lookup<TDb> where TDb : ModuleDbContext
+    {
+        public static readonly Func<TDb, string, CancellationToken, Task<IdempotencyRecord?>> Find =
+            EF.CompileAsyncQuery((TDb db, string key, CancellationToken _) => db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Key == key));
+    }
+
+    /// <summary>The stored record of <paramref name="key"/>, as committed (a plain read, untracked).</summary>
+    internal static Task<IdempotencyRecord?> FindAsync<TDb>(TDb db, string key, CancellationToken ct) where TDb : ModuleDbContext =>
+        Lookup<TDb>.Find(db, key, ct);
+
+    /// <summary>The stored operation, for the command that made it; another command with this key is refused.</summary>
+    internal Guid Replay<TCommand>(TCommand command) where TCommand : IIdempotentCommand =>
+        RequestHash == Fingerprint(command) ? OperationId : throw new Errors.IdempotencyKeyReusedException(Key);
+
     /// <summary>
     /// The command's fingerprint: its type and all its fields (the key among them, which the lookup fixes anyway), as
     /// parsed, not as sent: 1 and 1.0 are one amount, so one request.

@@ -42,14 +42,14 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
         where TCommand : ICashCommand
     {
         LedgerEntry? written = null;
-        var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
+        var operationId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<Account>(command.AccountId), async (session, token) =>
         {
             var account = await session.LoadOneForWriteAsync<Account>(command.AccountId, "Account", token);
             var entry = account.Post(signedAmount, Guid.CreateVersion7(), operation);
             session.Db.Entries.Add(entry);
             written = entry;
             return entry.OperationId;
-        }, token), ct);
+        }, ct);
 
         // The committed run wrote this entry; a replayed key's entry is read back.
         if (written?.OperationId == operationId) return CashResponse.From(written);

@@ -22,12 +22,12 @@ internal sealed class OpenAccountHandler(IConcurrencyStrategy<LedgerDbContext> s
     public async Task<AccountResponse> Handle(OpenAccount command, CancellationToken ct)
     {
         Account? opened = null;
-        var accountId = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, () =>
+        var accountId = await strategy.ExecuteOnceAsync(command, (session, token) =>
         {
             opened = Account.Open(command.Currency, command.OverdraftLimit);
             session.Db.Accounts.Add(opened);
             return Task.FromResult(opened.Id);
-        }, token), ct);
+        }, ct);
 
         // The committed run opened this account; a replayed key's account is read back.
         if (opened?.Id == accountId) return AccountResponse.From(opened);

@@ -27,7 +27,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
     public async Task<TransferResponse> Handle(Transfer command, CancellationToken ct)
     {
         LedgerTransfer? written = null;
-        var transferId = await strategy.ExecuteAsync(WriteKeys.Of<Account>(command.FromAccountId, command.ToAccountId), (session, token) => session.OnceAsync(command, async () =>
+        var transferId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<Account>(command.FromAccountId, command.ToAccountId), async (session, token) =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.FromAccountId, command.ToAccountId], token);
             var from = accounts.SingleOrDefault(a => a.Id == command.FromAccountId) ?? throw new NotFoundException("Account", command.FromAccountId);
@@ -41,7 +41,7 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
             session.Db.Entries.Add(to.Post(command.Amount, transfer.Id, OperationKind.Transfer));
             written = transfer;
             return transfer.Id;
-        }, token), ct);
+        }, ct);
 
         // The committed run wrote this transfer (saving filled in its CreatedAt); a replayed key's transfer is read back.
         if (written?.Id == transferId) return TransferResponse.From(written);

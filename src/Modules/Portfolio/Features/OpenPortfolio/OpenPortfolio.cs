@@ -26,12 +26,12 @@ internal sealed class OpenPortfolioHandler(IConcurrencyStrategy<PortfolioDbConte
     public async Task<PortfolioResponse> Handle(OpenPortfolio command, CancellationToken ct)
     {
         Domain.Portfolio? opened = null;
-        var id = await strategy.ExecuteAsync((session, token) => session.OnceAsync(command, () =>
+        var id = await strategy.ExecuteOnceAsync(command, (session, token) =>
         {
             opened = Domain.Portfolio.Open(command.Owner);
             session.Db.Portfolios.Add(opened);
             return Task.FromResult(opened.Id);
-        }, token), ct);
+        }, ct);
 
         // The committed run opened this portfolio; a replayed key's portfolio is read back.
         if (opened?.Id == id) return PortfolioResponse.From(opened);

@@ -42,7 +42,7 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
     {
         var executedAt = command.ExecutedAt.ToStoredPrecision();
         Snapshot? written = null;
-        var operationId = await strategy.ExecuteAsync(WriteKeys.Of<Position>(Position.IdFor(command.PortfolioId, command.Symbol)), (session, token) => session.OnceAsync(command, async () =>
+        var operationId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<Position>(Position.IdFor(command.PortfolioId, command.Symbol)), async (session, token) =>
         {
             var position = await ClaimPositionAsync(session, command, token);
             var transaction = TokenTransaction.Record(position.Id, command.Side, command.Quantity, command.UnitPrice, command.LocalUnitPrice, executedAt);
@@ -62,7 +62,7 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
             written = position.Record(transaction, before, later);
             session.Db.Snapshots.Add(written);
             return transaction.OperationId;
-        }, token), ct);
+        }, ct);
 
         // The committed run wrote this snapshot (saving numbered its transaction); a replayed key's is read back.
         if (written?.Transaction.OperationId == operationId) return TransactionResponse.From(written, command.Symbol);

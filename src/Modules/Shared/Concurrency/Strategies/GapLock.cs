@@ -21,9 +21,6 @@ public sealed class GapLock<TDb>(IDbContextFactory<TDb> contexts, StrategyRuntim
 
     sealed class Session(TDb db, string name, StrategyRuntime runtime) : WriteSession<TDb>(db, name, runtime)
     {
-        // A stored key is read as a current read, so the unit's snapshot is not fixed before its ranges are locked.
-        protected override string IdempotencyReadClause => DatabaseProvider.GapLockOwnerReadClause;
-
         protected internal override Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
             RunInOneTransactionAsync(DatabaseProvider.GapLockIsolation, work, ct);
 

@@ -24,6 +24,12 @@ public sealed class SingleWriter<TDb>(WriteQueue<TDb> queue) : IConcurrencyStrat
 
     public Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
         queue.EnqueueAsync(keys, work, ct);
+
+    // The writer's transactions run at READ COMMITTED, where a missing key locks nothing, and a batch must see the
+    // keys of its earlier units: the key is looked up inside the batch.
+    public Task<Guid> ExecuteOnceAsync<TCommand>(TCommand command, WriteKeys keys, UnitOfWork<TDb, Guid> write, CancellationToken ct)
+        where TCommand : IIdempotentCommand =>
+        queue.EnqueueAsync(keys, new Once<TDb, TCommand>(command, write).RunAsync, ct);
 }
 
 /// <summary>A module's write queues and their writers; one per module and process.</summary>

@@ -40,7 +40,7 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
     public async Task<OrderResponse> Handle(PlaceOrder command, CancellationToken ct)
     {
         Order? placed = null;
-        var orderId = await strategy.ExecuteAsync(WriteKeys.Of<TradingAccount>(command.AccountId), (session, token) => session.OnceAsync(command, async () =>
+        var orderId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<TradingAccount>(command.AccountId), async (session, token) =>
         {
             // Claimed though unchanged, so that a suspension and an order cannot pass each other.
             var account = await session.LoadOneForWriteAsync<TradingAccount>(command.AccountId, "Trading account", token);
@@ -51,7 +51,7 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
             session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Placed", command.Actor, before: null));
             session.Db.Decisions.Add(Decision.Of(account.Id, command.Symbol, command.Side.ToString(), command.Reason ?? "", command.StrategyName, order.Id));
             return order.Id;
-        }, token), ct);
+        }, ct);
 
         // The committed run placed this order; a replayed key's order is read back, as it stands now.
         if (placed?.Id == orderId) return OrderResponse.From(placed, tradeId: null);

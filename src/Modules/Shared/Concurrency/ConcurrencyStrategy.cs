@@ -37,9 +37,7 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
         Runtime.RunAttemptsAsync(Name, _module, Retry, async token =>
         {
             await using var db = await _contexts.CreateDbContextAsync(token);
-            var session = OpenSession(db);
-            session.DeclaredKeys = keys;
-            return await session.RunAsync(work, token);
+            return await RunSessionAsync(db, keys, work, token);
         }, ct);
 
     public Task<Guid> ExecuteOnceAsync<TCommand>(TCommand command, WriteKeys keys, UnitOfWork<TDb, Guid> write, CancellationToken ct)
@@ -57,10 +55,16 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
             // unique index, and its re-run finds the key.
             await db.Database.OpenConnectionAsync(token);
             if (await IdempotencyRecord.FindAsync(db, key, token) is { } stored) return stored.Replay(command);
-            var session = OpenSession(db);
-            session.DeclaredKeys = keys;
-            return await session.RunAsync((s, t) => session.WriteOnceAsync(command, () => write(s, t)), token);
+            return await RunSessionAsync(db, keys, (session, t) => ((WriteSession<TDb>)session).WriteOnceAsync(command, () => write(session, t)), token);
         }, ct);
+    }
+
+    /// <summary>One attempt of a unit, in a session of its own on <paramref name="db"/>.</summary>
+    Task<TResult> RunSessionAsync<TResult>(TDb db, WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    {
+        var session = OpenSession(db);
+        session.DeclaredKeys = keys;
+        return session.RunAsync(work, ct);
     }
 }
 

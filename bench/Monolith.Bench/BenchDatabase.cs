@@ -46,6 +46,9 @@ internal sealed class BenchDatabase
         return services.BuildServiceProvider();
     }
 
+    /// <summary>Who owns the seeded accounts and sends every transfer, in process and over HTTP.</summary>
+    public static readonly Monolith.Shared.Access.Caller Owner = Monolith.Shared.Access.Caller.Owner("bench");
+
     /// <summary>Drops and recreates the database, migrates it and opens <paramref name="accounts"/> funded accounts.</summary>
     public async Task CreateAsync(int accounts)
     {
@@ -62,10 +65,10 @@ internal sealed class BenchDatabase
         foreach (var batch in Accounts.Chunk(500))
         {
             await using var insert = connection.CreateCommand();
-            var values = string.Join(", ", batch.Select((_, i) => $"(@a{i}, 'EUR', {InitialBalance}, 0, 0)"));
+            var values = string.Join(", ", batch.Select((_, i) => $"(@a{i}, '{Owner.Subject}', 'EUR', {InitialBalance}, 0, 0)"));
             var entries = string.Join(", ", batch.Select((_, i) => $"(@a{i}, {InitialBalance}, {InitialBalance}, @a{i}, 'Deposit')"));
             insert.CommandText =
-                $"INSERT INTO {Table("accounts")} (id, currency, balance, overdraft_limit, version) VALUES {values}; " +
+                $"INSERT INTO {Table("accounts")} (id, owner, currency, balance, overdraft_limit, version) VALUES {values}; " +
                 $"INSERT INTO {Table("entries")} (account_id, amount, balance_after, operation_id, operation) VALUES {entries}";
             for (var i = 0; i < batch.Length; i++) Add(insert, $"a{i}", batch[i]);
             await insert.ExecuteNonQueryAsync();

@@ -83,7 +83,7 @@ internal sealed class Contention(BenchDatabase database)
                 {
                     if (raw is not null) await raw.TransferAsync(from, to, 1m);
                     // With a key of its own, as every real client sends one (and as the HTTP cells must).
-                    else await mediator!.Send(new Transfer(from, to, 1m, Guid.NewGuid().ToString()));
+                    else await mediator!.Send(new Transfer(BenchDatabase.Owner, from, to, 1m, Guid.NewGuid().ToString()));
                     if (now >= measureFrom)
                     {
                         mine.Add(Stopwatch.GetElapsedTime(now).TotalMilliseconds);

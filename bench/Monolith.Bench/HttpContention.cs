@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -27,6 +28,10 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
             {
                 ["ConnectionStrings:Monolith"] = database.ConnectionString,
                 ["Concurrency:Strategy"] = strategy,
+                // The development signing key, which the bench's token is signed with; and no rate limit on the load.
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                ["RateLimiting:PermitsPerSecond"] = "1000000",
+                ["RateLimiting:Burst"] = "1000000",
             });
             var http = new HttpContention(database, host.BaseAddress);
             foreach (var hot in grid.HttpHotSets)
@@ -105,6 +110,9 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
     /// </summary>
     static string Script(IEnumerable<Guid> accounts)
     {
+        static string Token() => Monolith.Host.AccessTokens.Mint(Monolith.Host.AccessTokenOptions.From(new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host", "appsettings.json"))
+            .AddJsonFile(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host", "appsettings.Development.json")).Build()), BenchDatabase.Owner.Subject);
         var ids = new StringBuilder();
         foreach (var id in accounts) ids.Append('"').Append(id).Append("\",");
         return $$"""
@@ -126,7 +134,7 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
               local b = math.random(#accounts - 1)
               if b >= a then b = b + 1 end
               local body = '{"fromAccountId":"' .. accounts[a] .. '","toAccountId":"' .. accounts[b] .. '","amount":1}'
-              return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Idempotency-Key"] = prefix .. "-" .. counter }, body)
+              return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer {{Token()}}", ["Idempotency-Key"] = prefix .. "-" .. counter }, body)
             end
             function response(status, headers, body)
               statuses[status] = (statuses[status] or 0) + 1

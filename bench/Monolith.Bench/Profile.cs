@@ -35,8 +35,8 @@ internal static class Profile
             await using var scope = services.CreateAsyncScope();
             var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
             var run = Guid.NewGuid().ToString("N")[..8];
-            await MeasureAsync(strategy, "no", i => mediator.Send(new Transfer(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m)), transfers, waits);
-            await MeasureAsync(strategy, "yes", i => mediator.Send(new Transfer(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, $"{run}-{i}")), transfers, waits);
+            await MeasureAsync(strategy, "no", i => mediator.Send(new Transfer(BenchDatabase.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m)), transfers, waits);
+            await MeasureAsync(strategy, "yes", i => mediator.Send(new Transfer(BenchDatabase.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, $"{run}-{i}")), transfers, waits);
         }
     }
 

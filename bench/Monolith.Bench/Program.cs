@@ -34,7 +34,7 @@ switch (mode)
             await using var scope = stack.CreateAsyncScope();
             var mediator = scope.ServiceProvider.GetRequiredService<MediatR.IMediator>();
             for (var i = 0; i < 20; i++)
-                await mediator.Send(new Monolith.Ledger.Features.Transfer(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, Guid.NewGuid().ToString()));
+                await mediator.Send(new Monolith.Ledger.Features.Transfer(BenchDatabase.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, Guid.NewGuid().ToString()));
         }
         var cells = new List<CellResult>();
         foreach (var hot in grid.HotSets)

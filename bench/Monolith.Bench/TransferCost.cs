@@ -39,7 +39,7 @@ public class TransferCost
     public Task RawSql() => _raw.TransferAsync(From, To, 1m);
 
     [Benchmark(Description = "MediatR + strategy + EF")]
-    public Task Stack() => _mediator.Send(new Transfer(From, To, 1m));
+    public Task Stack() => _mediator.Send(new Transfer(BenchDatabase.Owner, From, To, 1m));
 
     Guid From => (_forth = !_forth) ? _database.Accounts[0] : _database.Accounts[1];
     Guid To => _forth ? _database.Accounts[1] : _database.Accounts[0];

@@ -33,8 +33,15 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
                 Status = StatusCodes.Status400BadRequest,
                 Title = invalid.Title,
             },
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new ProblemDetails
+            {
+                Status = StatusCodes.Status413PayloadTooLarge,
+                Title = "Request body too large",
+                Detail = "The body is larger than this API accepts (Kestrel:Limits:MaxRequestBodySize); nothing was done.",
+            },
             BadHttpRequestException bad => BindingFailure.Describe(http, bad),
             NotFoundException e => Problem(StatusCodes.Status404NotFound, e),
+            ForbiddenException e => Problem(StatusCodes.Status403Forbidden, e),
             BusinessRuleException or IdempotencyKeyReusedException => Problem(StatusCodes.Status422UnprocessableEntity, (ProblemException)exception),
             ContentionException e => Problem(StatusCodes.Status409Conflict, e),
             ServiceUnavailableException or WriteQueueFullException => Problem(StatusCodes.Status503ServiceUnavailable, (ProblemException)exception),
@@ -58,7 +65,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             _ => null,
         };
         if (retryAfter is { } wait) http.Response.Headers.RetryAfter = ((int)wait.TotalSeconds).ToString();
-        if (exception is not ProblemException && problem.Status == StatusCodes.Status503ServiceUnavailable)
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
             logger.LogWarning(exception, "Database unavailable on {Method} {Path}", http.Request.Method, http.Request.Path);
         if (problem.Status == StatusCodes.Status500InternalServerError)
             logger.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);

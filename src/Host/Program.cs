@@ -9,6 +9,23 @@ using Monolith.Shared.Modules;
 using Monolith.Shared.Persistence;
 using Scalar.AspNetCore;
 
+// `token SUBJECT [--operator]`: prints a token signed with this configuration's key, and nothing else (./dev token).
+if (args is ["token", var subject, .. var rest])
+{
+    var isOperator = rest.Contains("--operator");
+    var options = AccessTokenOptions.From(WebApplication.CreateBuilder(rest.Where(a => a != "--operator").ToArray()).Configuration);
+    try
+    {
+        Console.WriteLine(AccessTokens.Mint(options, subject, isOperator));
+        return 0;
+    }
+    catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+    {
+        Console.Error.WriteLine(e.Message);
+        return 2;
+    }
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddProblemDetails();
@@ -29,14 +46,26 @@ builder.Services.ConfigureHttpJsonOptions(o =>
 builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
 // Kestrel refuses a header value that is not ASCII with an empty 400; decoded, it reaches the validators, which
 // refuse it with its field.
-builder.WebHost.ConfigureKestrel(k => k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8);
-builder.Services.AddOpenApi();
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.RequestHeaderEncodingSelector = _ => System.Text.Encoding.UTF8;
+    // The largest valid body is under 1 KB; a bigger one is refused with 413 before it is parsed.
+    k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long?>("Kestrel:Limits:MaxRequestBodySize") ?? 16 * 1024;
+});
+builder.Services.AddOpenApi(AccessTokens.DeclareBearerScheme);
+builder.Services.AddBearerAuthentication(builder.Configuration);
+RateLimitOptions.AddRateLimits(builder.Services, builder.Configuration);
 builder.Services.AddModules(builder.Configuration);
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
+// The 401 and 403 of the authorization middleware have no body; this gives them a problem, as every refusal has.
 app.UseStatusCodePages();
+app.UseAuthentication();
+// After authentication, so that a caller's requests share one bucket whatever address they come from.
+app.UseRateLimiter();
+app.UseAuthorization();
 
 if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
     await app.Services.MigrateModulesAsync();
@@ -50,16 +79,16 @@ foreach (var module in ModuleCatalog.All)
     {
         // A service the recovery writes through (the Redis lock) is down: the API starts anyway (its writes answer
         // 503) and the next start recovers.
-        app.Logger.LogWarning("{Module} recovery skipped: {Message}", module.Name, e.Message);
+        app.Logger.LogWarning(e, "{Module} recovery skipped: {Message}", module.Name, e.Message);
     }
 }
 
 app.MapOpenApi();
-app.MapScalarApiReference("/docs", o => o.WithTitle("Monolith API"));
+app.MapScalarApiReference("/docs", o => o.WithTitle("Monolith API").AddPreferredSecuritySchemes(AccessTokens.SchemeName));
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 foreach (var module in ModuleCatalog.All)
-    module.MapEndpoints(app.MapGroup($"/api/{module.RoutePrefix}").WithTags(module.Name).WithRequestConventions());
+    module.MapEndpoints(app.MapGroup($"/api/{module.RoutePrefix}").WithTags(module.Name).RequireAuthorization().WithRequestConventions());
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
@@ -71,6 +100,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 });
 
 app.Run();
+return 0;
 
 /// <summary>Lets the test host (WebApplicationFactory) find this assembly's entry point.</summary>
 public partial class Program;

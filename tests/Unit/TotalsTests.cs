@@ -18,7 +18,7 @@ public sealed class TotalsTests
     [Fact]
     public void A_credit_that_would_pass_the_largest_balance_is_refused_and_changes_nothing()
     {
-        var account = Account.Open("EUR", overdraftLimit: 0m);
+        var account = Account.Open("someone", "EUR", overdraftLimit: 0m);
         var credits = 0;
         while (account.Balance + Rules.MaxAmount <= Money.MaxStored)
         {
@@ -52,7 +52,7 @@ public sealed class TotalsTests
     [Fact]
     public void Every_trade_an_account_may_open_closes_at_the_highest_accepted_price_within_the_columns()
     {
-        var account = TradingAccount.Open(Rules.MaxAmount, maxDrawdownLimitPct: 100m, "test", Now);
+        var account = TradingAccount.Open("test", Rules.MaxAmount, maxDrawdownLimitPct: 100m, Now);
         var open = new List<Trade>();
         // Keep opening the largest trades the balance affords for as long as the account may carry them.
         while (true)

@@ -10,7 +10,7 @@ public sealed class TradingTests
 
     static (TradingAccount Account, Order Order) Pending(OrderSide side, decimal shares = 10m, decimal limit = 100m, decimal balance = 10_000m)
     {
-        var account = TradingAccount.Open(balance, maxDrawdownLimitPct: 10m, "test", Now);
+        var account = TradingAccount.Open("test", balance, maxDrawdownLimitPct: 10m, Now);
         return (account, Order.Place(account.Id, "ABC", side, shares, limit, "unit"));
     }
 

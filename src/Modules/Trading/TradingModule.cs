@@ -9,10 +9,6 @@ namespace Monolith.Trading;
 /// <summary>The Trading module: a trading account, pending orders as a write-ahead log, immutable trades, P&amp;L and an audit log.</summary>
 public sealed class TradingModule : IModule
 {
-    /// <summary>Who makes a change, for the audit log; a trading strategy sends its name.</summary>
-    public const string ActorHeader = "X-Actor";
-    public const string DefaultActor = "api";
-
     public string Name => "Trading";
 
     public void AddServices(IServiceCollection services, IConfiguration configuration) =>

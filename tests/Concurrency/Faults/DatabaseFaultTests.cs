@@ -75,7 +75,7 @@ public sealed class DatabaseFaultTests(DatabaseServer server, ITestOutputHelper 
         try
         {
             await using var host = new WebApplicationFactory<Program>().WithWebHostBuilder(h => h.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
-            var client = host.CreateClient();
+            var client = host.CreateClient().As(Tester);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
 
             await server.FreezeAsync();

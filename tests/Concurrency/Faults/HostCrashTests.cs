@@ -132,7 +132,7 @@ public sealed class HostCrashTests(TestDatabase database, ITestOutputHelper outp
         public HashSet<Guid> AcknowledgedOrders => _attempts.Where(a => a.Kind == Kind.Place && a.Status == 201).Select(a => a.OrderId!.Value).ToHashSet();
         public HashSet<Guid> AcknowledgedTrades => _attempts.Where(a => a.TradeId is not null).Select(a => a.TradeId!.Value).ToHashSet();
 
-        HttpClient Client() => new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        HttpClient Client() => new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) }.As(Tester);
 
         public async Task OpenAccountAsync()
         {

@@ -118,7 +118,7 @@ internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, Te
 
     HttpClient Client()
     {
-        var client = host.CreateClient();
+        var client = host.CreateClient().As(Tester);
         client.Timeout = ClientTimeout;
         return client;
     }

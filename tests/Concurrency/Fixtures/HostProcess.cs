@@ -109,7 +109,7 @@ internal sealed class HostProcess : IAsyncDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException($"The Host is not built: no {path}. Build Monolith.sln first.");
     }
 
-    static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Monolith.sln"))) root = root.Parent;

@@ -11,8 +11,8 @@ internal static class LedgerSetup
     {
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var account = await mediator.Send(new OpenAccount("EUR", overdraftLimit));
-        if (amount > 0) await mediator.Send(new Deposit(account.Id, amount));
+        var account = await mediator.Send(new OpenAccount(Tester, "EUR", overdraftLimit));
+        if (amount > 0) await mediator.Send(new Deposit(Tester, account.Id, amount));
         return account.Id;
     }
 }

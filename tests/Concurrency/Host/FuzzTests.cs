@@ -26,7 +26,7 @@ public sealed class FuzzTests(TestDatabase database, ITestOutputHelper output) :
     public async Task Random_and_boundary_input_to_every_write_route_never_answers_500_and_no_4xx_changes_anything()
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(h => h.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json")).RootElement;
         var ids = await ResourcesAsync(client);
         var routes = WriteRoutes(document).ToList();
@@ -137,7 +137,7 @@ public sealed class FuzzTests(TestDatabase database, ITestOutputHelper output) :
         var b = await Created("/api/ledger/accounts", new { currency = "EUR" });
         await client.PostJsonAsync($"/api/ledger/accounts/{a}/deposits", new { amount = 1_000_000m });
         await client.PutAsJsonAsync("/api/portfolio/tokens/ETH", new { quoteCurrency = "USD" });
-        return new Resources([a, b], await Created("/api/portfolio/portfolios", new { owner = "fuzz" }),
+        return new Resources([a, b], await Created("/api/portfolio/portfolios", new { }),
             await Created("/api/trading/accounts", new { initialBalance = 100_000m, maxDrawdownLimitPct = 50m }));
     }
 

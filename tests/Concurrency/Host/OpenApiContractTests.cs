@@ -22,7 +22,7 @@ public sealed class OpenApiContractTests(TestDatabase database) : IClassFixture<
         ["Withdraw"] = new { amount = 1m },
         ["Transfer"] = new { fromAccountId = Guid.CreateVersion7(), toAccountId = Guid.CreateVersion7(), amount = 1m },
         ["RegisterToken"] = new { quoteCurrency = "USD" },
-        ["OpenPortfolio"] = new { owner = "probe" },
+        ["OpenPortfolio"] = new { },
         ["RecordTransaction"] = new { symbol = "ZZZ", side = "buy", quantity = 1m, unitPrice = 1m, localUnitPrice = 1m, executedAt = "2026-01-05T12:00:00Z" },
         ["OpenTradingAccount"] = new { initialBalance = 1_000m, maxDrawdownLimitPct = 10m },
         ["PlaceOrder"] = new { symbol = "ABC", side = "buy", shares = 1m, limitPrice = 1m, strategyName = "probe", reason = "probe" },
@@ -67,7 +67,7 @@ public sealed class OpenApiContractTests(TestDatabase database) : IClassFixture<
     /// <summary>Sends each route a well-formed request, an empty and a malformed body, and each parameter out of range; lists every answer it does not declare.</summary>
     static async Task<List<string>> ProbeAsync(WebApplicationFactory<Program> factory, Func<string, bool> routes)
     {
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var undeclared = new List<string>();
         foreach (var ((method, path), operation) in Operations(await DocumentAsync(factory)).Where(o => routes(o.Key.Path)))
         {
@@ -113,7 +113,7 @@ public sealed class OpenApiContractTests(TestDatabase database) : IClassFixture<
         });
 
     static async Task<JsonElement> DocumentAsync(WebApplicationFactory<Program> factory) =>
-        JsonDocument.Parse(await factory.CreateClient().GetStringAsync("/openapi/v1.json")).RootElement;
+        JsonDocument.Parse(await factory.CreateClient().As(Tester).GetStringAsync("/openapi/v1.json")).RootElement;
 
     sealed record Parameter(string Name, string In);
 

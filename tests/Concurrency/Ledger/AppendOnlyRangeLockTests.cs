@@ -57,7 +57,7 @@ public sealed class AppendOnlyRangeLockTests(TestDatabase database) : IClassFixt
         bool blocked;
         await using (var depositScope = services.CreateAsyncScope())
         {
-            deposit = depositScope.ServiceProvider.GetRequiredService<IMediator>().Send(new Deposit(account, 5m));
+            deposit = depositScope.ServiceProvider.GetRequiredService<IMediator>().Send(new Deposit(Tester, account, 5m));
             try
             {
                 blocked = await LockWaits.ArrivedOrBlockedAsync(deposit, probeScope.ServiceProvider.GetRequiredService<LedgerDbContext>());

@@ -68,8 +68,8 @@ internal sealed class BankWorkload(IServiceProvider services)
         var ids = new Guid[options.Accounts];
         for (var i = 0; i < ids.Length; i++)
         {
-            ids[i] = (await mediator.Send(new OpenAccount("EUR", OverdraftLimit: i == 0 ? 50m : 0m))).Id;
-            Acknowledge((await mediator.Send(new Deposit(ids[i], BankWorkloadOptions.InitialDeposit))).OperationId, legs: 1, BankWorkloadOptions.InitialDeposit);
+            ids[i] = (await mediator.Send(new OpenAccount(Tester, "EUR", OverdraftLimit: i == 0 ? 50m : 0m))).Id;
+            Acknowledge((await mediator.Send(new Deposit(Tester, ids[i], BankWorkloadOptions.InitialDeposit))).OperationId, legs: 1, BankWorkloadOptions.InitialDeposit);
         }
         return ids;
     }
@@ -91,9 +91,9 @@ internal sealed class BankWorkload(IServiceProvider services)
             var b = accounts[(Array.IndexOf(accounts, a) + 1 + random.Next(accounts.Length - 1)) % accounts.Length];
             var (send, legs, moneyInMinusOut) = random.Next(4) switch
             {
-                0 => ((Func<Task<Guid>>)(async () => (await mediator.Send(new Deposit(a, amount, key))).OperationId), 1, amount),
-                1 => (async () => (await mediator.Send(new Withdraw(a, amount, key))).OperationId, 1, -amount),
-                _ => (async () => (await mediator.Send(new Transfer(a, b, amount, key))).Id, 2, 0m),
+                0 => ((Func<Task<Guid>>)(async () => (await mediator.Send(new Deposit(Tester, a, amount, key))).OperationId), 1, amount),
+                1 => (async () => (await mediator.Send(new Withdraw(Tester, a, amount, key))).OperationId, 1, -amount),
+                _ => (async () => (await mediator.Send(new Transfer(Tester, a, b, amount, key))).Id, 2, 0m),
             };
             try
             {

@@ -21,7 +21,7 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
     public async Task Concurrent_clients_keep_the_money_invariants_and_never_get_a_500()
     {
         await using var factory = HostOnTestDatabase();
-        var setup = factory.CreateClient();
+        var setup = factory.CreateClient().As(Tester);
         var a = await OpenFundedAsync(setup, 1_000m);
         var b = await OpenFundedAsync(setup, 1_000m);
 
@@ -30,7 +30,7 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
         var replayMismatches = new ConcurrentBag<string>();
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(async c =>
         {
-            using var client = factory.CreateClient();
+            using var client = factory.CreateClient().As(Tester);
             var random = new Random(c);
             for (var i = 0; i < TransfersPerClient; i++)
             {
@@ -67,7 +67,7 @@ public sealed class HostOverHttpTests(TestDatabase database) : IClassFixture<Tes
     public async Task Invalid_input_gets_a_problem_with_field_errors_and_changes_nothing()
     {
         await using var factory = HostOnTestDatabase();
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var a = await OpenFundedAsync(client, 10m);
         var b = await OpenFundedAsync(client, 0m);
 

@@ -15,16 +15,16 @@ public sealed class LedgerQueryTests(TestDatabase database) : IClassFixture<Test
         await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var account = (await mediator.Send(new OpenAccount("EUR"))).Id;
+        var account = (await mediator.Send(new OpenAccount(Tester, "EUR"))).Id;
         var operations = new List<Guid>();
-        for (var i = 1; i <= 7; i++) operations.Add((await mediator.Send(new Deposit(account, i))).OperationId);
+        for (var i = 1; i <= 7; i++) operations.Add((await mediator.Send(new Deposit(Tester, account, i))).OperationId);
 
         var seen = new List<StatementEntry>();
         long? after = null;
         var pages = 0;
         do
         {
-            var page = await mediator.Send(new GetStatement(account, Limit: 3, After: after));
+            var page = await mediator.Send(new GetStatement(Tester, account, Limit: 3, After: after));
             seen.AddRange(page.Items);
             after = page.Next;
             pages++;
@@ -42,16 +42,16 @@ public sealed class LedgerQueryTests(TestDatabase database) : IClassFixture<Test
         await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var account = (await mediator.Send(new OpenAccount("EUR"))).Id;
-        await mediator.Send(new Deposit(account, 100m));
-        await mediator.Send(new Withdraw(account, 30.5m));
-        await mediator.Send(new Deposit(account, 0.00000001m));
+        var account = (await mediator.Send(new OpenAccount(Tester, "EUR"))).Id;
+        await mediator.Send(new Deposit(Tester, account, 100m));
+        await mediator.Send(new Withdraw(Tester, account, 30.5m));
+        await mediator.Send(new Deposit(Tester, account, 0.00000001m));
 
-        var entries = (await mediator.Send(new GetStatement(account))).Items.Reverse().ToList();
+        var entries = (await mediator.Send(new GetStatement(Tester, account))).Items.Reverse().ToList();
         Assert.Equal([100m, 69.5m, 69.50000001m], entries.Select(e => e.BalanceAfter));
         foreach (var entry in entries)
-            Assert.Equal(entry.BalanceAfter, (await mediator.Send(new GetBalanceAt(account, entry.CreatedAt))).Balance);
-        Assert.Equal(0m, (await mediator.Send(new GetBalanceAt(account, entries[0].CreatedAt.AddTicks(-10)))).Balance);
-        Assert.Equal(69.50000001m, (await mediator.Send(new GetBalanceAt(account, DateTimeOffset.UtcNow.AddYears(1)))).Balance);
+            Assert.Equal(entry.BalanceAfter, (await mediator.Send(new GetBalanceAt(Tester, account, entry.CreatedAt))).Balance);
+        Assert.Equal(0m, (await mediator.Send(new GetBalanceAt(Tester, account, entries[0].CreatedAt.AddTicks(-10)))).Balance);
+        Assert.Equal(69.50000001m, (await mediator.Send(new GetBalanceAt(Tester, account, DateTimeOffset.UtcNow.AddYears(1)))).Balance);
     }
 }

@@ -68,11 +68,11 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
     [Fact]
     public async Task An_overdraft_is_refused_by_the_rule_not_by_the_database()
     {
-        // The CHECK constraint would refuse it too, as 422 "Constraint violated" with the database's text: the rule must come first.
+        // The CHECK constraint would refuse it too, as a bare 422 "Constraint violated": the rule must come first, to say why.
         var account = await OpenFundedAsync(10m);
         await using (var scope = Services.CreateAsyncScope())
         {
-            var refusal = await Assert.ThrowsAsync<BusinessRuleException>(() => scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Withdraw(account, 10.01m)));
+            var refusal = await Assert.ThrowsAsync<BusinessRuleException>(() => scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Withdraw(Tester, account, 10.01m)));
             Assert.Equal("Insufficient funds", refusal.Title);
             Assert.Contains("overdraft limit", refusal.Message);
         }
@@ -197,7 +197,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
         {
             await using var scope = Services.CreateAsyncScope();
-            try { return (Guid?)(await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Transfer(from, to, 1m, key))).Id; }
+            try { return (Guid?)(await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Transfer(Tester, from, to, 1m, key))).Id; }
             catch (ContentionException) { return null; }
         }));
 
@@ -287,7 +287,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
     async Task<decimal> BalanceAsync(Guid account)
     {
         await using var scope = Services.CreateAsyncScope();
-        return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new GetAccount(account))).Balance;
+        return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new GetAccount(Tester, account))).Balance;
     }
 
     async Task<List<string>> CheckAsync(params Guid[] accounts)

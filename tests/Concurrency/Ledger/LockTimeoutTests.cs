@@ -27,8 +27,8 @@ public sealed class LockTimeoutTests(TestDatabase database) : IClassFixture<Test
         await using (var setup = services.CreateAsyncScope())
         {
             var mediator = setup.ServiceProvider.GetRequiredService<IMediator>();
-            account = (await mediator.Send(new OpenAccount("EUR"))).Id;
-            await mediator.Send(new Deposit(account, 100m));
+            account = (await mediator.Send(new OpenAccount(Tester, "EUR"))).Id;
+            await mediator.Send(new Deposit(Tester, account, 100m));
         }
 
         await using var holder = services.CreateAsyncScope();
@@ -40,7 +40,7 @@ public sealed class LockTimeoutTests(TestDatabase database) : IClassFixture<Test
 
             await using var writer = services.CreateAsyncScope();
             var refused = await Assert.ThrowsAsync<ContentionException>(() =>
-                writer.ServiceProvider.GetRequiredService<IMediator>().Send(new Withdraw(account, 10m)));
+                writer.ServiceProvider.GetRequiredService<IMediator>().Send(new Withdraw(Tester, account, 10m)));
             Assert.Equal(2, refused.Attempts);
             Assert.Equal(ConflictKind.LockTimeout, DatabaseProvider.ConflictKindOf(DatabaseProvider.ErrorCode(refused.LastFailure)));
             await tx.RollbackAsync();

@@ -20,7 +20,7 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
     public async Task Transactions_answer_with_the_holding_after_them_and_replay_by_key()
     {
         await using var factory = HostOnTestDatabase();
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var portfolio = await OpenAsync(client);
 
         var body = Trade("buy", 2m, 100m, 95m, At);
@@ -51,7 +51,7 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
     public async Task Bad_input_gets_problems_with_field_errors_and_changes_nothing()
     {
         await using var factory = HostOnTestDatabase();
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var portfolio = await OpenAsync(client);
         var path = $"/api/portfolio/portfolios/{portfolio}/transactions";
 
@@ -87,11 +87,11 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
     public async Task Concurrent_clients_never_get_a_500_and_the_position_recomputes_exactly()
     {
         await using var factory = HostOnTestDatabase();
-        var portfolio = await OpenAsync(factory.CreateClient());
+        var portfolio = await OpenAsync(factory.CreateClient().As(Tester));
         var statuses = new ConcurrentBag<HttpStatusCode>();
         await Task.WhenAll(Enumerable.Range(0, 16).Select(async c =>
         {
-            using var client = factory.CreateClient();
+            using var client = factory.CreateClient().As(Tester);
             var random = new Random(c);
             for (var i = 0; i < 20; i++)
             {
@@ -119,7 +119,7 @@ public sealed class PortfolioOverHttpTests(TestDatabase database) : IClassFixtur
     static async Task<Guid> OpenAsync(HttpClient client)
     {
         Assert.Equal(HttpStatusCode.OK, (await client.PutAsJsonAsync("/api/portfolio/tokens/BTC", new { quoteCurrency = "USD" })).StatusCode);
-        var opened = await client.PostJsonAsync("/api/portfolio/portfolios", new { owner = "alice" }, null);
+        var opened = await client.PostJsonAsync("/api/portfolio/portfolios", new { }, null);
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
         return (await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }

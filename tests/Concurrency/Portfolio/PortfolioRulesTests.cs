@@ -15,7 +15,7 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
     static readonly DateTimeOffset Day = new(2023, 1, 5, 0, 0, 0, TimeSpan.Zero);
     readonly ServiceProvider _services = database.Services(nameof(StrategyName.PessimisticRowLock));
 
-    public Task InitializeAsync() => SendAsync(new RegisterToken("ETH", "USD"));
+    public Task InitializeAsync() => SendAsync(new RegisterToken(Tester, "ETH", "USD"));
     public async Task DisposeAsync() => await _services.DisposeAsync();
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
         var backdated = await RecordAsync(portfolio, TradeSide.Sell, 5m, 120m, 110m, Day.AddHours(2));
         Assert.Equal((5m, 100m, 90m), Of(backdated));
 
-        var history = await SendAsync(new GetHistory(portfolio, "ETH"));
+        var history = await SendAsync(new GetHistory(Tester, portfolio, "ETH"));
         Assert.Equal(
             [(10m, 100m, 90m), (5m, 100m, 90m), (15m, 166.66666667m, 150m), (11m, 166.66666667m, 150m)],
             history.Items.Select(i => (i.Amount, i.MeanPrice, i.LocalMeanPrice)));
@@ -54,13 +54,13 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
         var portfolio = await OpenAsync();
         await RecordAsync(portfolio, TradeSide.Buy, 10m, 100m, 90m, Day.AddHours(1));
         await RecordAsync(portfolio, TradeSide.Sell, 8m, 100m, 90m, Day.AddHours(3));
-        var before = await SendAsync(new GetHistory(portfolio, "ETH"));
+        var before = await SendAsync(new GetHistory(Tester, portfolio, "ETH"));
 
         // Alone at 02:00 the sell leaves 5, but the 03:00 sell of 8 would then leave -3.
         var refused = await Assert.ThrowsAsync<BusinessRuleException>(() => RecordAsync(portfolio, TradeSide.Sell, 5m, 100m, 90m, Day.AddHours(2)));
         Assert.Equal("Oversell", refused.Title);
         Assert.Contains("-3", refused.Message);
-        Assert.Equal(before.Items, (await SendAsync(new GetHistory(portfolio, "ETH"))).Items);
+        Assert.Equal(before.Items, (await SendAsync(new GetHistory(Tester, portfolio, "ETH"))).Items);
         await AssertSoundAsync(portfolio);
     }
 
@@ -68,21 +68,21 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
     public async Task Holdings_and_one_token_as_of_an_instant()
     {
         var portfolio = await OpenAsync();
-        await SendAsync(new RegisterToken("SOL", "USD"));
+        await SendAsync(new RegisterToken(Tester, "SOL", "USD"));
         await RecordAsync(portfolio, TradeSide.Buy, 2m, 1000m, 900m, Day.AddHours(1));
-        await SendAsync(new RecordTransaction(portfolio, "SOL", TradeSide.Buy, 50m, 10m, 9m, Day.AddHours(2)));
+        await SendAsync(new RecordTransaction(Tester, portfolio, "SOL", TradeSide.Buy, 50m, 10m, 9m, Day.AddHours(2)));
         await RecordAsync(portfolio, TradeSide.Sell, 2m, 1500m, 1400m, Day.AddHours(3));
 
-        Assert.Empty((await SendAsync(new GetHoldings(portfolio, Day))).Items);
-        Assert.Equal([new HoldingItem("ETH", 2m, 1000m, 900m)], (await SendAsync(new GetHoldings(portfolio, Day.AddHours(1)))).Items);
+        Assert.Empty((await SendAsync(new GetHoldings(Tester, portfolio, Day))).Items);
+        Assert.Equal([new HoldingItem("ETH", 2m, 1000m, 900m)], (await SendAsync(new GetHoldings(Tester, portfolio, Day.AddHours(1)))).Items);
         Assert.Equal([new HoldingItem("ETH", 2m, 1000m, 900m), new HoldingItem("SOL", 50m, 10m, 9m)],
-            (await SendAsync(new GetHoldings(portfolio, Day.AddHours(2).AddMinutes(30)))).Items);
-        Assert.Equal([new HoldingItem("SOL", 50m, 10m, 9m)], (await SendAsync(new GetHoldings(portfolio, Day.AddDays(1)))).Items);
+            (await SendAsync(new GetHoldings(Tester, portfolio, Day.AddHours(2).AddMinutes(30)))).Items);
+        Assert.Equal([new HoldingItem("SOL", 50m, 10m, 9m)], (await SendAsync(new GetHoldings(Tester, portfolio, Day.AddDays(1)))).Items);
 
-        var eth = await SendAsync(new GetHolding(portfolio, "ETH", Day.AddHours(2)));
+        var eth = await SendAsync(new GetHolding(Tester, portfolio, "ETH", Day.AddHours(2)));
         Assert.Equal((2m, 1000m, 900m), (eth.Amount, eth.MeanPrice, eth.LocalMeanPrice));
-        Assert.Null((await SendAsync(new GetHolding(portfolio, "ETH", Day))).AfterTransactionId);
-        await Assert.ThrowsAsync<NotFoundException>(() => SendAsync(new GetHoldings(Guid.NewGuid(), Day)));
+        Assert.Null((await SendAsync(new GetHolding(Tester, portfolio, "ETH", Day))).AfterTransactionId);
+        await Assert.ThrowsAsync<NotFoundException>(() => SendAsync(new GetHoldings(Tester, Guid.NewGuid(), Day)));
     }
 
     [Fact]
@@ -92,20 +92,20 @@ public sealed class PortfolioRulesTests(TestDatabase database) : IClassFixture<T
         foreach (var hour in new[] { 5, 1, 3, 2, 4 })
             await RecordAsync(portfolio, TradeSide.Buy, hour, 10m * hour, 9m * hour, Day.AddHours(hour));
 
-        var first = await SendAsync(new GetHistory(portfolio, "ETH", Limit: 2));
-        var second = await SendAsync(new GetHistory(portfolio, "ETH", Limit: 2, After: first.Next));
-        var third = await SendAsync(new GetHistory(portfolio, "ETH", Limit: 2, After: second.Next));
+        var first = await SendAsync(new GetHistory(Tester, portfolio, "ETH", Limit: 2));
+        var second = await SendAsync(new GetHistory(Tester, portfolio, "ETH", Limit: 2, After: first.Next));
+        var third = await SendAsync(new GetHistory(Tester, portfolio, "ETH", Limit: 2, After: second.Next));
         Assert.Equal([1m, 2m, 3m, 4m, 5m], first.Items.Concat(second.Items).Concat(third.Items).Select(i => i.Quantity));
         Assert.Null(third.Next);
-        await Assert.ThrowsAsync<InvalidCursorException>(() => SendAsync(new GetHistory(portfolio, "ETH", After: 999_999)));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => SendAsync(new GetHistory(Tester, portfolio, "ETH", After: 999_999)));
     }
 
     static (decimal, decimal, decimal) Of(TransactionResponse r) => (r.Amount, r.MeanPrice, r.LocalMeanPrice);
 
-    async Task<Guid> OpenAsync() => (await SendAsync(new OpenPortfolio("rules"))).Id;
+    async Task<Guid> OpenAsync() => (await SendAsync(new OpenPortfolio(Tester))).Id;
 
     Task<TransactionResponse> RecordAsync(Guid portfolio, TradeSide side, decimal quantity, decimal price, decimal localPrice, DateTimeOffset at) =>
-        SendAsync(new RecordTransaction(portfolio, "ETH", side, quantity, price, localPrice, at));
+        SendAsync(new RecordTransaction(Tester, portfolio, "ETH", side, quantity, price, localPrice, at));
 
     async Task<T> SendAsync<T>(IRequest<T> request)
     {

@@ -83,9 +83,9 @@ internal sealed class PortfolioWorkload(IServiceProvider services)
     {
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        await mediator.Send(new RegisterToken(PortfolioWorkloadOptions.Symbol, "USD"));
-        var portfolio = (await mediator.Send(new OpenPortfolio("race"))).Id;
-        var first = await mediator.Send(new RecordTransaction(portfolio, PortfolioWorkloadOptions.Symbol, TradeSide.Buy,
+        await mediator.Send(new RegisterToken(Tester, PortfolioWorkloadOptions.Symbol, "USD"));
+        var portfolio = (await mediator.Send(new OpenPortfolio(Tester))).Id;
+        var first = await mediator.Send(new RecordTransaction(Tester, portfolio, PortfolioWorkloadOptions.Symbol, TradeSide.Buy,
             PortfolioWorkloadOptions.InitialBuy, 100m, 90m, PortfolioWorkloadOptions.Start));
         _acknowledged[first.TransactionId] = true;
         return portfolio;
@@ -107,7 +107,7 @@ internal sealed class PortfolioWorkload(IServiceProvider services)
             var executedAt = isBackdated ? Backdated(random) : NextMinute();
             if (isBackdated) backdated++;
             var key = i % options.ReplayEvery == worker % options.ReplayEvery ? $"{run}-w{worker}-op{i}" : null;
-            var command = new RecordTransaction(portfolio, PortfolioWorkloadOptions.Symbol, trade.Side, trade.Quantity, trade.UnitPrice,
+            var command = new RecordTransaction(Tester, portfolio, PortfolioWorkloadOptions.Symbol, trade.Side, trade.Quantity, trade.UnitPrice,
                 trade.LocalUnitPrice, executedAt, key);
             try
             {

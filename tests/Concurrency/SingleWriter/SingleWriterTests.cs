@@ -37,14 +37,14 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         var key = $"twice-{Guid.NewGuid():N}";
         var sends = new List<Task<CashResponse>>
         {
-            SendAsync(services, new Deposit(account, 10m)),
-            SendAsync(services, new Deposit(account, 20m, key)),
-            SendAsync(services, new Withdraw(account, 1_000m)),
-            SendAsync(services, new Deposit(account, 20m, key)),
+            SendAsync(services, new Deposit(Tester, account, 10m)),
+            SendAsync(services, new Deposit(Tester, account, 20m, key)),
+            SendAsync(services, new Withdraw(Tester, account, 1_000m)),
+            SendAsync(services, new Deposit(Tester, account, 20m, key)),
         };
         // A rule that refuses only after the unit changed its row and added an entry, as a backdated oversell does.
         var changedThenRefused = PostThenRefuseAsync(services, account, 500m);
-        sends.Add(SendAsync(services, new Withdraw(account, 30m)));
+        sends.Add(SendAsync(services, new Withdraw(Tester, account, 30m)));
         await QueuedAsync(services, sends.Count + 1);
         writer.Release();
         await writer.Done;
@@ -90,10 +90,10 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
                 {
                     if (i % 4 == 0)
                     {
-                        acknowledged.TryAdd((await mediator.Send(new Deposit(from, amount))).OperationId, true);
+                        acknowledged.TryAdd((await mediator.Send(new Deposit(Tester, from, amount))).OperationId, true);
                         lock (acknowledged) deposited += amount;
                     }
-                    else acknowledged.TryAdd((await mediator.Send(new Transfer(from, accounts.Single(a => a != from), amount))).Id, true);
+                    else acknowledged.TryAdd((await mediator.Send(new Transfer(Tester, from, accounts.Single(a => a != from), amount))).Id, true);
                 }
                 catch (BusinessRuleException) { Interlocked.Increment(ref refused); }
             }
@@ -124,9 +124,9 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         var writer = await HoldWriterAsync(services, account);
 
         var killed = 0;
-        var sends = Enumerable.Range(1, 5).Select(i => SendAsync(services, new Deposit(account, i))).ToList();
+        var sends = Enumerable.Range(1, 5).Select(i => SendAsync(services, new Deposit(Tester, account, i))).ToList();
         var killer = KillOwnConnectionOnceAsync(services, account, () => Interlocked.Increment(ref killed));
-        sends.AddRange(Enumerable.Range(6, 5).Select(i => SendAsync(services, new Deposit(account, i))));
+        sends.AddRange(Enumerable.Range(6, 5).Select(i => SendAsync(services, new Deposit(Tester, account, i))));
         await QueuedAsync(services, 11);
         writer.Release();
         await writer.Done;
@@ -156,9 +156,9 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         var account = await services.OpenFundedAsync(100m);
         var writer = await HoldWriterAsync(services, account);
 
-        var queued = new[] { SendAsync(services, new Deposit(account, 1m)), SendAsync(services, new Deposit(account, 2m)) };
+        var queued = new[] { SendAsync(services, new Deposit(Tester, account, 1m)), SendAsync(services, new Deposit(Tester, account, 2m)) };
         await QueuedAsync(services, 2);
-        await Assert.ThrowsAsync<WriteQueueFullException>(() => SendAsync(services, new Deposit(account, 4m)));
+        await Assert.ThrowsAsync<WriteQueueFullException>(() => SendAsync(services, new Deposit(Tester, account, 4m)));
         writer.Release();
         await writer.Done;
         await Task.WhenAll(queued);
@@ -177,7 +177,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
             .UseSetting("Concurrency:Strategy", Strategy)
             .UseSetting("Concurrency:SingleWriter:Partitions", "1")
             .UseSetting("Concurrency:SingleWriter:QueueCapacity", "1"));
-        using var client = factory.CreateClient();
+        using var client = factory.CreateClient().As(Tester);
         var account = await factory.Services.OpenFundedAsync(100m);
         var writer = await HoldWriterAsync(factory.Services, account);
 
@@ -202,7 +202,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
             .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
             .UseSetting("Concurrency:Strategy", Strategy));
-        using var setup = factory.CreateClient();
+        using var setup = factory.CreateClient().As(Tester);
         Assert.Equal(HttpStatusCode.OK, (await setup.PutAsJsonAsync("/api/portfolio/tokens/ETH", new { quoteCurrency = "USD" })).StatusCode);
         var opened = await setup.PostJsonAsync("/api/portfolio/portfolios", new { owner = "many-clients" });
         var portfolio = (await opened.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetGuid();
@@ -210,7 +210,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         var statuses = new ConcurrentBag<HttpStatusCode>();
         await Task.WhenAll(Enumerable.Range(0, 32).Select(async c =>
         {
-            using var client = factory.CreateClient();
+            using var client = factory.CreateClient().As(Tester);
             var random = new Random(c);
             for (var i = 0; i < 25; i++)
             {
@@ -242,8 +242,8 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         var writer = await HoldWriterAsync(services, account);
 
         using var giveUp = new CancellationTokenSource();
-        var abandoned = SendAsync(services, new Deposit(account, 7m), giveUp.Token);
-        var kept = SendAsync(services, new Deposit(account, 5m));
+        var abandoned = SendAsync(services, new Deposit(Tester, account, 7m), giveUp.Token);
+        var kept = SendAsync(services, new Deposit(Tester, account, 5m));
         await QueuedAsync(services, 2);
         await giveUp.CancelAsync();
         writer.Release();

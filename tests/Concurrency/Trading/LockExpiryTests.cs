@@ -192,7 +192,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
     static async Task<decimal> BalanceAsync(IServiceProvider services, Guid account)
     {
         await using var check = services.CreateAsyncScope();
-        return (await check.ServiceProvider.GetRequiredService<IMediator>().Send(new GetTradingAccount(account))).CurrentBalance;
+        return (await check.ServiceProvider.GetRequiredService<IMediator>().Send(new GetTradingAccount(Tester, account))).CurrentBalance;
     }
 
     /// <summary>
@@ -262,7 +262,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
     static async Task<Guid> OpenAsync(IServiceProvider services)
     {
         await using var scope = services.CreateAsyncScope();
-        return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(1_000m, 100m))).Id;
+        return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(Tester, 1_000m, 100m))).Id;
     }
 
     /// <summary>The reasons of the conflicts one service provider's strategies recorded.</summary>

@@ -55,7 +55,7 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
         // Back: the strategy writes again once the connection has come back.
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-outage")));
+        var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(Tester, workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-outage")));
         Assert.Equal(OrderStatus.Pending, after.Status);
     }
 
@@ -91,7 +91,7 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
         Assert.Empty(result.Violations);
         await using var scope = services.CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
-        var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-freeze")));
+        var after = await EventuallyAsync(() => mediator.Send(new PlaceOrder(Tester, workload.AccountId, "ACME", OrderSide.Buy, 1m, 100m, "after-freeze")));
         Assert.Equal(OrderStatus.Pending, after.Status);
     }
 
@@ -103,7 +103,7 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
             .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
             .UseSetting("ConnectionStrings:Redis", redis.Configuration)
             .UseSetting("Concurrency:Modules:Trading", nameof(StrategyName.RedisLock)));
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var up = await client.GetFromJsonAsync<JsonElement>("/health");
         Assert.Equal("Healthy", up.GetProperty("status").GetString());
 
@@ -128,7 +128,7 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
             .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
             .UseSetting("ConnectionStrings:Redis", redis.Configuration)
             .UseSetting("Concurrency:Modules:Trading", nameof(StrategyName.RedisLock)));
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var opened = await client.PostJsonAsync("/api/trading/accounts", new { initialBalance = 10_000m, maxDrawdownLimitPct = 50m });
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
         var account = (await opened.Content.ReadFromJsonAsync<TradingAccountResponse>())!.Id;
@@ -139,6 +139,11 @@ public sealed class RedisOutageTests(TestDatabase database, ITestOutputHelper ou
         Assert.Equal(HttpStatusCode.ServiceUnavailable, order.StatusCode);
         Assert.NotNull(order.Headers.RetryAfter);
         Assert.Equal("application/problem+json", order.Content.Headers.ContentType?.MediaType);
+        // The Redis client's state (its endpoint, the failing command) belongs in the log, not in the answer.
+        var detail = (await order.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+        Assert.DoesNotContain(redis.Configuration.Split(':')[0], detail);
+        Assert.DoesNotContain("Socket", detail);
+        Assert.DoesNotContain("EVAL", detail);
 
         await using var scope = factory.Services.CreateAsyncScope();
         Assert.False(await scope.ServiceProvider.GetRequiredService<TradingDbContext>().Orders.AnyAsync(o => o.AccountId == account));

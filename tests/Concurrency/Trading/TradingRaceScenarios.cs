@@ -62,7 +62,7 @@ public abstract class TradingRaceScenarios : IClassFixture<TestDatabase>, IAsync
         // This is the phantom GapLock's range lock exists for; the others must stop it through what they claim.
         Guid account;
         await using (var scope = Services.CreateAsyncScope())
-            account = (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(1_000m, 100m))).Id;
+            account = (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(Tester, 1_000m, 100m))).Id;
 
         var outcome = await new Interleaving<TradingDbContext>(Services, _output, RedisHoldsALockOnAsync(account)).RunAsync(
             (session, pause, ct) => AuditIfRangeHasRoomAsync(session, account, pause, ct),

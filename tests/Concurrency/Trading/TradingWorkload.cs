@@ -58,7 +58,7 @@ internal sealed class TradingWorkload(IServiceProvider services)
     public async Task<TradingWorkloadResult> RunAsync(TradingWorkloadOptions options, int seed, Func<int, Task>? beforeOperation = null)
     {
         await using (var setup = services.CreateAsyncScope())
-            AccountId = (await setup.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(TradingWorkloadOptions.InitialBalance, 100m))).Id;
+            AccountId = (await setup.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(Tester, TradingWorkloadOptions.InitialBalance, 100m))).Id;
         using var meters = new ConcurrencyCounters(services.GetRequiredService<ConcurrencyMetrics>());
         var operations = 0;
         var outcomes = await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(w =>
@@ -98,7 +98,7 @@ internal sealed class TradingWorkload(IServiceProvider services)
                 {
                     var side = random.Next(2) == 0 ? OrderSide.Buy : OrderSide.Sell;
                     var key = i % options.ReplayEvery == worker % options.ReplayEvery ? $"{AccountId:N}-w{worker}-op{i}" : null;
-                    var command = new PlaceOrder(AccountId, "ACME", side, random.Next(1, 100), random.Next(5_000, 15_000) / 100m, $"worker-{worker}", "race", key);
+                    var command = new PlaceOrder(Tester, AccountId, "ACME", side, random.Next(1, 100), random.Next(5_000, 15_000) / 100m, $"worker-{worker}", "race", key);
                     var placedOrder = await mediator.Send(command);
                     placed++;
                     wrote = true;
@@ -108,8 +108,8 @@ internal sealed class TradingWorkload(IServiceProvider services)
                 }
                 else if (roll < 70)
                 {
-                    var limit = (await mediator.Send(new GetOrder(order))).LimitPrice;
-                    var response = await mediator.Send(new FillOrder(order, Math.Round(limit * random.Next(90, 101) / 100m, 2), $"worker-{worker}"));
+                    var limit = (await mediator.Send(new GetOrder(Tester, order))).LimitPrice;
+                    var response = await mediator.Send(new FillOrder(Tester, order, Math.Round(limit * random.Next(90, 101) / 100m, 2)));
                     wrote = true;
                     if (response.Status == OrderStatus.Rejected) { rejected++; continue; }
                     filled++;
@@ -117,14 +117,14 @@ internal sealed class TradingWorkload(IServiceProvider services)
                 }
                 else if (roll < 95 && Recent(_trades, random) is { } trade)
                 {
-                    await mediator.Send(new CloseTrade(trade, random.Next(5_000, 15_000) / 100m, $"worker-{worker}"));
+                    await mediator.Send(new CloseTrade(Tester, trade, random.Next(5_000, 15_000) / 100m));
                     closed++;
                     wrote = true;
                     _closes.AddOrUpdate(trade, 1, (_, n) => n + 1);
                 }
                 else
                 {
-                    await mediator.Send(new CancelOrder(order, $"worker-{worker}"));
+                    await mediator.Send(new CancelOrder(Tester, order));
                     cancelled++;
                     wrote = true;
                 }

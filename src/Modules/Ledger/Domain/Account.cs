@@ -5,9 +5,11 @@ namespace Monolith.Ledger.Domain;
 /// below minus the overdraft limit (checked here, and by a CHECK constraint), nor above what its column holds.
 /// </summary>
 [AppendOnlyRange(typeof(LedgerEntry), nameof(LedgerEntry.AccountId))]
-internal sealed class Account : IVersioned
+internal sealed class Account : IVersioned, IOwned
 {
     public Guid Id { get; private set; }
+    /// <summary>The subject that opened the account: the only caller that may spend from it.</summary>
+    public string Owner { get; private set; } = Caller.NoOwner;
     public string Currency { get; private set; } = "";
     public decimal Balance { get; private set; }
     public decimal OverdraftLimit { get; private set; }
@@ -15,8 +17,8 @@ internal sealed class Account : IVersioned
     [DatabaseClock]
     public DateTimeOffset CreatedAt { get; private set; }
 
-    public static Account Open(string currency, decimal overdraftLimit) =>
-        new() { Id = Guid.CreateVersion7(), Currency = currency, OverdraftLimit = overdraftLimit };
+    public static Account Open(string owner, string currency, decimal overdraftLimit) =>
+        new() { Id = Guid.CreateVersion7(), Owner = owner, Currency = currency, OverdraftLimit = overdraftLimit };
 
     /// <summary>Moves the balance by a signed amount and returns the entry that records it.</summary>
     public LedgerEntry Post(decimal amount, Guid operationId, OperationKind operation)

@@ -21,6 +21,8 @@ internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options)
             e.HasKey(a => a.Id);
             e.Property(a => a.Id).ValueGeneratedNever();
             e.Property(a => a.Currency).HasMaxLength(3).IsFixedLength();
+            e.Property(a => a.Owner).HasMaxLength(Caller.MaxSubjectLength);
+            e.HasIndex(a => a.Owner).HasDatabaseName("ix_accounts_owner");
             // Lets transfers reference (currency, account), so the database too refuses a cross-currency transfer.
             // Currency leads: a key led by id would let MariaDB serve "WHERE id = ?" through it and lock that index
             // before the primary key, inverting the lock order of SELECT ... FOR UPDATE (deadlocks, measured).

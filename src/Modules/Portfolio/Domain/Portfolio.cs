@@ -1,8 +1,12 @@
 namespace Monolith.Portfolio.Domain;
 
-/// <summary>A portfolio belongs to an owner; its positions are per token. Commands never change it after opening.</summary>
-internal sealed class Portfolio
+/// <summary>
+/// A portfolio belongs to the subject that opened it; its positions are per token. Commands never change it after
+/// opening, so its owner can be checked outside the unit that claims a position.
+/// </summary>
+internal sealed class Portfolio : IOwned
 {
+    /// <summary>The column's width, from when the owner was free text; a subject is at most <see cref="Caller.MaxSubjectLength"/>.</summary>
     public const int MaxOwnerLength = 200;
 
     public Guid Id { get; private set; }

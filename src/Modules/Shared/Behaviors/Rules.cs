@@ -23,9 +23,6 @@ public static class Rules
             .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places; more precision is refused, not rounded.");
 
     // Patterns end in \z, not $: .NET's $ also matches before a final newline, which would let "USD\n" through.
-    public static IRuleBuilderOptions<T, string> MustBeAnActor<T>(this IRuleBuilder<T, string> rule) =>
-        rule.NotEmpty().MaximumLength(100).Matches("^[\\x20-\\x7E]+\\z").WithMessage("'{PropertyName}' must be printable ASCII.");
-
     public static IRuleBuilderOptions<T, string> MustBeACurrencyCode<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().Matches("^[A-Z]{3}\\z").WithMessage("'{PropertyName}' must be an ISO 4217 code: three capital letters.");
 

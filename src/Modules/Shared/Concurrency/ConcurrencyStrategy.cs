@@ -54,7 +54,7 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
             // docs/architecture.md). Read before, it locks nothing; a twin sent at the same time still meets the
             // unique index, and its re-run finds the key.
             await db.Database.OpenConnectionAsync(token);
-            if (await IdempotencyRecord.FindAsync(db, key, token) is { } stored) return stored.Replay(command);
+            if (await IdempotencyRecord.FindAsync(db, command.Caller.Subject, key, token) is { } stored) return stored.Replay(command);
             return await RunSessionAsync(db, keys, (session, t) => ((WriteSession<TDb>)session).WriteOnceAsync(command, () => write(session, t)), token);
         }, ct);
     }
@@ -135,8 +135,10 @@ public sealed class StrategyRuntime
         }
         catch (Exception e) when (DatabaseProvider.Classify(e) == FailureKind.ConstraintViolated)
         {
-            // The handler checks every rule first; a constraint that still fires means a rule raced past it.
-            throw new BusinessRuleException("Constraint violated", "The database refused the change: " + (e.InnerException ?? e).Message);
+            // The handler checks every rule first; a constraint that still fires means a rule raced past it. The
+            // database's text names tables and columns: it goes to the log, and the caller gets a plain refusal.
+            Logger.LogWarning("A {Module} unit under {Strategy} was refused by a constraint: {Message}", module, strategy, (e.InnerException ?? e).Message);
+            throw new BusinessRuleException("Constraint violated", "The database refused the change, which breaks one of its rules; nothing was written.");
         }
     }
 }

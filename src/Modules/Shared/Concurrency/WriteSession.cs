@@ -59,8 +59,8 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         where TCommand : IIdempotentCommand
     {
         if (command.IdempotencyKey is not { } key) return await write();
-        var stored = db.IdempotencyRecords.Local.FirstOrDefault(r => r.Key == key)
-                     ?? await OwnReadAsync(() => IdempotencyRecord.FindAsync(db, key, ct));
+        var stored = db.IdempotencyRecords.Local.FirstOrDefault(r => r.Subject == command.Caller.Subject && r.Key == key)
+                     ?? await OwnReadAsync(() => IdempotencyRecord.FindAsync(db, command.Caller.Subject, key, ct));
         return stored is not null ? stored.Replay(command) : await WriteOnceAsync(command, write);
     }
 
@@ -68,7 +68,7 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     internal async Task<Guid> WriteOnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write) where TCommand : IIdempotentCommand
     {
         var operationId = await write();
-        db.IdempotencyRecords.Add(new IdempotencyRecord { Key = command.IdempotencyKey!, RequestHash = IdempotencyRecord.Fingerprint(command), OperationId = operationId });
+        db.IdempotencyRecords.Add(new IdempotencyRecord { Subject = command.Caller.Subject, Key = command.IdempotencyKey!, RequestHash = IdempotencyRecord.Fingerprint(command), OperationId = operationId });
         return operationId;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using FluentValidation;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -13,6 +14,7 @@ namespace Monolith.Shared.Endpoints;
 /// The problem responses of a route follow from the request it sends, so they are derived here, once, instead of
 /// being listed by hand on every route:
 /// <list type="bullet">
+/// <item>401 on every route: the API requires a bearer token (403 is declared by <see cref="OperatorOnly"/>);</item>
 /// <item>400 when the request has a validator, the route reads a body, or it names a resource by an {id} (a UUID, or a 400);</item>
 /// <item>404 when the route names a resource by an {id};</item>
 /// <item>for a command, 409 (the strategy gave up), 422 (a rule or a constraint refused it, or its idempotency key was
@@ -25,6 +27,14 @@ public static class RequestConventions
     /// <summary>Names the request this route sends through MediatR; <see cref="WithRequestConventions"/> derives its problem responses from it.</summary>
     public static RouteHandlerBuilder Sends<TRequest>(this RouteHandlerBuilder route) =>
         route.WithMetadata(new SendsRequest(typeof(TRequest)));
+
+    /// <summary>
+    /// Limits the route to callers with the operator role: an authenticated owner gets 403. The handler checks the
+    /// role again, for the callers that send its command in process.
+    /// </summary>
+    public static RouteHandlerBuilder OperatorOnly(this RouteHandlerBuilder route) =>
+        route.RequireAuthorization(new AuthorizeAttribute { Roles = Access.Caller.OperatorRole })
+            .WithMetadata(new ProblemResponse(StatusCodes.Status403Forbidden));
 
     /// <summary>Applies the derived problem responses to every route of the group that says what it sends.</summary>
     public static TBuilder WithRequestConventions<TBuilder>(this TBuilder group) where TBuilder : IEndpointConventionBuilder
@@ -42,6 +52,7 @@ public static class RequestConventions
     /// <summary>The problem statuses a route sending <paramref name="request"/> can answer, by the rules above.</summary>
     public static IEnumerable<int> ProblemStatuses(Type request, EndpointBuilder endpoint)
     {
+        yield return StatusCodes.Status401Unauthorized;
         var namesAnId = endpoint is RouteEndpointBuilder { RoutePattern: var pattern } && pattern.GetParameter("id") is not null;
         if (HasValidator(request) || endpoint.Metadata.OfType<IAcceptsMetadata>().Any() || namesAnId) yield return StatusCodes.Status400BadRequest;
         if (namesAnId) yield return StatusCodes.Status404NotFound;

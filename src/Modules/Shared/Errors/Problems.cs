@@ -1,7 +1,7 @@
 namespace Monolith.Shared.Errors;
 
 /// <summary>An outcome the API reports as a problem (RFC 9457) with its own status; never a 500.</summary>
-public abstract class ProblemException(string title, string detail) : Exception(detail)
+public abstract class ProblemException(string title, string detail, Exception? cause = null) : Exception(detail, cause)
 {
     public string Title { get; } = title;
 }
@@ -35,9 +35,12 @@ public sealed class ContentionException(string strategy, int attempts, Exception
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 }
 
-/// <summary>503: a dependency the write needs (the Redis lock service) is unreachable; nothing was written. Retry later.</summary>
+/// <summary>
+/// 503: a dependency the write needs (the Redis lock service) is unreachable; nothing was written. Retry later. The
+/// cause (addresses, the client's state) is for the log, never the response: it is the inner exception.
+/// </summary>
 public sealed class ServiceUnavailableException(string dependency, Exception cause)
-    : ProblemException($"{dependency} unavailable", $"{dependency} cannot be reached, so nothing was written; retry later. ({cause.Message})")
+    : ProblemException($"{dependency} unavailable", $"{dependency} cannot be reached, so nothing was written; retry later.", cause)
 {
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 }
@@ -48,3 +51,7 @@ public sealed class WriteQueueFullException(string module, int capacity)
 {
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 }
+
+/// <summary>403: the caller is authenticated but its role does not allow this action (an owner making a deposit).</summary>
+public sealed class ForbiddenException(string action)
+    : ProblemException("Forbidden", $"Only an operator may {action}.");

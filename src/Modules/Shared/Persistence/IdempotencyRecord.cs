@@ -4,8 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Monolith.Shared.Persistence;
 
-/// <summary>A command that may carry a client's idempotency key (the Idempotency-Key header).</summary>
-public interface IIdempotentCommand
+/// <summary>
+/// A command that may carry a client's idempotency key (the Idempotency-Key header). A key belongs to its caller: two
+/// callers' equal keys are two keys, so neither can replay, or learn of, the other's request.
+/// </summary>
+public interface IIdempotentCommand : Access.ICallerRequest
 {
     /// <summary>The request header that carries the key, on every route whose command takes one.</summary>
     public const string Header = "Idempotency-Key";
@@ -14,7 +17,7 @@ public interface IIdempotentCommand
 }
 
 /// <summary>
-/// The operation a key produced, stored with the write in one transaction behind a unique index on the key;
+/// The operation a caller's key produced, stored with the write in one transaction behind a unique index on (subject, key);
 /// a replay answers with that operation as it stands (operations are immutable).
 /// Two concurrent requests with one key: the second's insert fails on that index, its unit re-runs, and the
 /// re-run finds the first's record and replays it.
@@ -23,6 +26,8 @@ internal sealed class IdempotencyRecord
 {
     public const int MaxKeyLength = 100;
 
+    /// <summary>The caller's subject; empty for the single writer's batch markers, which no caller can name.</summary>
+    public required string Subject { get; init; }
     public required string Key { get; init; }
     public required string RequestHash { get; init; }
     public required Guid OperationId { get; init; }
@@ -32,7 +37,8 @@ internal sealed class IdempotencyRecord
     internal static void Configure(ModelBuilder model) => model.Entity<IdempotencyRecord>(e =>
     {
         e.ToTable("idempotency_keys");
-        e.HasKey(x => x.Key);
+        e.HasKey(x => new { x.Subject, x.Key });
+        e.Property(x => x.Subject).HasMaxLength(Access.Caller.MaxSubjectLength);
         e.Property(x => x.Key).HasMaxLength(MaxKeyLength);
         e.Property(x => x.RequestHash).HasMaxLength(64).IsFixedLength();
     });
@@ -41,13 +47,14 @@ internal sealed class IdempotencyRecord
     // expression tree each time only to find the same SQL in EF's cache.
     static class Lookup<TDb> where TDb : ModuleDbContext
     {
-        public static readonly Func<TDb, string, CancellationToken, Task<IdempotencyRecord?>> Find =
-            EF.CompileAsyncQuery((TDb db, string key, CancellationToken _) => db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Key == key));
+        public static readonly Func<TDb, string, string, CancellationToken, Task<IdempotencyRecord?>> Find =
+            EF.CompileAsyncQuery((TDb db, string subject, string key, CancellationToken _) =>
+                db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Subject == subject && r.Key == key));
     }
 
-    /// <summary>The stored record of <paramref name="key"/>, as committed (a plain read, untracked).</summary>
-    internal static Task<IdempotencyRecord?> FindAsync<TDb>(TDb db, string key, CancellationToken ct) where TDb : ModuleDbContext =>
-        Lookup<TDb>.Find(db, key, ct);
+    /// <summary>The stored record of the caller's <paramref name="key"/>, as committed (a plain read, untracked).</summary>
+    internal static Task<IdempotencyRecord?> FindAsync<TDb>(TDb db, string subject, string key, CancellationToken ct) where TDb : ModuleDbContext =>
+        Lookup<TDb>.Find(db, subject, key, ct);
 
     /// <summary>The stored operation, for the command that made it; another command with this key is refused.</summary>
     internal Guid Replay<TCommand>(TCommand command) where TCommand : IIdempotentCommand =>

@@ -10,9 +10,11 @@ public enum AccountStatus { Active = 1, Suspended = 2, Closed = 3 }
 /// account whose max drawdown reaches its limit is suspended and takes no new orders.
 /// </summary>
 [AppendOnlyRange(typeof(AuditEntry), nameof(AuditEntry.EntityId))]
-internal sealed class TradingAccount : IAudited<TradingAccount.Snapshot>
+internal sealed class TradingAccount : IAudited<TradingAccount.Snapshot>, IOwned
 {
     public Guid Id { get; private set; }
+    /// <summary>The subject that opened the account: the only caller that may trade on it or close it.</summary>
+    public string Owner { get; private set; } = Caller.NoOwner;
     public decimal InitialBalance { get; private set; }
     public decimal CurrentBalance { get; private set; }
     public decimal CumulativePnl { get; private set; }
@@ -33,10 +35,10 @@ internal sealed class TradingAccount : IAudited<TradingAccount.Snapshot>
 
     public Snapshot State() => new(CurrentBalance, CumulativePnl, PeakEquity, MaxDrawdownPct, Status);
 
-    public static TradingAccount Open(decimal initialBalance, decimal maxDrawdownLimitPct, string actor, DateTimeOffset now) => new()
+    public static TradingAccount Open(string owner, decimal initialBalance, decimal maxDrawdownLimitPct, DateTimeOffset now) => new()
     {
-        Id = Guid.CreateVersion7(), InitialBalance = initialBalance, CurrentBalance = initialBalance, PeakEquity = initialBalance,
-        MaxDrawdownLimitPct = maxDrawdownLimitPct, Status = AccountStatus.Active, UpdatedAt = now, UpdatedBy = actor,
+        Id = Guid.CreateVersion7(), Owner = owner, InitialBalance = initialBalance, CurrentBalance = initialBalance, PeakEquity = initialBalance,
+        MaxDrawdownLimitPct = maxDrawdownLimitPct, Status = AccountStatus.Active, UpdatedAt = now, UpdatedBy = owner,
     };
 
     static readonly Dictionary<AccountStatus, AccountStatus[]> Transitions = new()

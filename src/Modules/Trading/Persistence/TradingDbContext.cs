@@ -21,6 +21,8 @@ internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> option
                 t.HasCheckConstraint("ck_accounts_drawdown_percent", "max_drawdown_pct >= 0 AND max_drawdown_pct <= 100");
                 t.HasCheckConstraint("ck_accounts_drawdown_limit_percent", "max_drawdown_limit_pct > 0 AND max_drawdown_limit_pct <= 100");
             });
+            e.Property(x => x.Owner).HasMaxLength(Caller.MaxSubjectLength);
+            e.HasIndex(x => x.Owner).HasDatabaseName("ix_accounts_owner");
             e.HasKey(a => a.Id);
             e.Property(a => a.Id).ValueGeneratedNever();
             e.Property(a => a.Status).HasConversion<string>().HasMaxLength(16);

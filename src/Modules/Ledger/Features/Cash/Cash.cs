@@ -1,10 +1,10 @@
 namespace Monolith.Ledger.Features;
 
-/// <summary>Money in from an external source: a one-legged operation.</summary>
-public sealed record Deposit(Guid AccountId, decimal Amount, string? IdempotencyKey = null) : ICashCommand;
+/// <summary>Money in from an external source: a one-legged operation, which only an operator makes, into anyone's account.</summary>
+public sealed record Deposit(Caller Caller, Guid AccountId, decimal Amount, string? IdempotencyKey = null) : ICashCommand;
 
-/// <summary>Money out to an external destination: a one-legged operation.</summary>
-public sealed record Withdraw(Guid AccountId, decimal Amount, string? IdempotencyKey = null) : ICashCommand;
+/// <summary>Money out to an external destination: a one-legged operation, which only the account's owner makes.</summary>
+public sealed record Withdraw(Caller Caller, Guid AccountId, decimal Amount, string? IdempotencyKey = null) : ICashCommand;
 
 public interface ICashCommand : ICommand<CashResponse>, IIdempotentCommand
 {
@@ -35,7 +35,12 @@ internal sealed class WithdrawValidator : CashValidator<Withdraw>;
 internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy, LedgerDbContext db)
     : IRequestHandler<Deposit, CashResponse>, IRequestHandler<Withdraw, CashResponse>
 {
-    public Task<CashResponse> Handle(Deposit command, CancellationToken ct) => PostAsync(command, command.Amount, OperationKind.Deposit, ct);
+    public Task<CashResponse> Handle(Deposit command, CancellationToken ct)
+    {
+        command.Caller.EnsureOperator("deposit money from outside the ledger");
+        return PostAsync(command, command.Amount, OperationKind.Deposit, ct);
+    }
+
     public Task<CashResponse> Handle(Withdraw command, CancellationToken ct) => PostAsync(command, -command.Amount, OperationKind.Withdrawal, ct);
 
     async Task<CashResponse> PostAsync<TCommand>(TCommand command, decimal signedAmount, OperationKind operation, CancellationToken ct)
@@ -45,6 +50,8 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
         var operationId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<Account>(command.AccountId), async (session, token) =>
         {
             var account = await session.LoadOneForWriteAsync<Account>(command.AccountId, "Account", token);
+            // A deposit may go into anyone's account; money leaves one only at its owner's request.
+            if (operation != OperationKind.Deposit) command.Caller.Spends(account, "Account", account.Id);
             var entry = account.Post(signedAmount, Guid.CreateVersion7(), operation);
             session.Db.Entries.Add(entry);
             written = entry;
@@ -59,10 +66,10 @@ internal sealed class CashHandler(IConcurrencyStrategy<LedgerDbContext> strategy
     internal static void Map(IEndpointRouteBuilder api)
     {
         api.MapPost("/accounts/{id}/deposits", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
-                IMediator mediator, CancellationToken ct) => SendAsync(new Deposit(id, body.Amount, idempotencyKey), mediator, ct))
-            .WithName(nameof(Deposit)).Sends<Deposit>().WithSummary("Credits an account from an external source.");
+                Caller caller, IMediator mediator, CancellationToken ct) => SendAsync(new Deposit(caller, id, body.Amount, idempotencyKey), mediator, ct))
+            .WithName(nameof(Deposit)).Sends<Deposit>().OperatorOnly().WithSummary("Credits an account from an external source (operators only).");
         api.MapPost("/accounts/{id}/withdrawals", (Guid id, AmountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
-                IMediator mediator, CancellationToken ct) => SendAsync(new Withdraw(id, body.Amount, idempotencyKey), mediator, ct))
+                Caller caller, IMediator mediator, CancellationToken ct) => SendAsync(new Withdraw(caller, id, body.Amount, idempotencyKey), mediator, ct))
             .WithName(nameof(Withdraw)).Sends<Withdraw>().WithSummary("Debits an account to an external destination; never below its overdraft limit.");
     }
 

@@ -1,6 +1,6 @@
 namespace Monolith.Ledger.Features;
 
-public sealed record GetAccount(Guid Id) : IRequest<AccountResponse>;
+public sealed record GetAccount(Caller Caller, Guid Id) : IRequest<AccountResponse>, ICallerRequest;
 
 public sealed record AccountResponse(Guid Id, string Currency, decimal Balance, decimal OverdraftLimit, long Version)
 {
@@ -10,12 +10,10 @@ public sealed record AccountResponse(Guid Id, string Currency, decimal Balance, 
 internal sealed class GetAccountHandler(LedgerDbContext db) : IRequestHandler<GetAccount, AccountResponse>
 {
     public async Task<AccountResponse> Handle(GetAccount query, CancellationToken ct) =>
-        await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == query.Id, ct) is { } account
-            ? AccountResponse.From(account)
-            : throw new NotFoundException("Account", query.Id);
+        AccountResponse.From(query.Caller.Reads(await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == query.Id, ct), "Account", query.Id));
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id}", async Task<Ok<AccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetAccount(id), ct)))
+        api.MapGet("/accounts/{id}", async Task<Ok<AccountResponse>> (Guid id, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetAccount(caller, id), ct)))
             .WithName(nameof(GetAccount)).Sends<GetAccount>().WithSummary("The account's balance and version.");
 }

@@ -1,7 +1,7 @@
 namespace Monolith.Ledger.Features;
 
 /// <summary>An account's entries, newest first, a page at a time: <see cref="After"/> is the previous page's Next.</summary>
-public sealed record GetStatement(Guid AccountId, int Limit = GetStatement.DefaultLimit, long? After = null) : IRequest<StatementPage>, IKeysetPageQuery
+public sealed record GetStatement(Caller Caller, Guid AccountId, int Limit = GetStatement.DefaultLimit, long? After = null) : IRequest<StatementPage>, IKeysetPageQuery, ICallerRequest
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -23,7 +23,7 @@ internal sealed class GetStatementHandler(LedgerDbContext db) : IRequestHandler<
 {
     public async Task<StatementPage> Handle(GetStatement query, CancellationToken ct)
     {
-        if (!await db.Accounts.AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Account", query.AccountId);
+        if (!await db.Accounts.ReadableBy(query.Caller).AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Account", query.AccountId);
 
         var entries = db.Entries.AsNoTracking().Where(e => e.AccountId == query.AccountId);
         if (query.After is { } after) entries = entries.Where(e => e.Id < after);
@@ -34,7 +34,7 @@ internal sealed class GetStatementHandler(LedgerDbContext db) : IRequestHandler<
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id}/entries", async Task<Ok<StatementPage>> (Guid id, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetStatement(id, limit ?? GetStatement.DefaultLimit, after), ct)))
+        api.MapGet("/accounts/{id}/entries", async Task<Ok<StatementPage>> (Guid id, int? limit, long? after, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetStatement(caller, id, limit ?? GetStatement.DefaultLimit, after), ct)))
             .WithName(nameof(GetStatement)).Sends<GetStatement>().WithSummary("The account's entries, newest first; pass 'next' back as 'after' for the next page.");
 }

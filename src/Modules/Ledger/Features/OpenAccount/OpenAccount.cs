@@ -1,6 +1,6 @@
 namespace Monolith.Ledger.Features;
 
-public sealed record OpenAccount(string Currency, decimal OverdraftLimit = 0, string? IdempotencyKey = null)
+public sealed record OpenAccount(Caller Caller, string Currency, decimal OverdraftLimit = 0, string? IdempotencyKey = null)
     : ICommand<AccountResponse>, IIdempotentCommand;
 
 public sealed record OpenAccountRequest(string Currency, decimal? OverdraftLimit);
@@ -24,7 +24,7 @@ internal sealed class OpenAccountHandler(IConcurrencyStrategy<LedgerDbContext> s
         Account? opened = null;
         var accountId = await strategy.ExecuteOnceAsync(command, (session, token) =>
         {
-            opened = Account.Open(command.Currency, command.OverdraftLimit);
+            opened = Account.Open(command.Caller.Subject, command.Currency, command.OverdraftLimit);
             session.Db.Accounts.Add(opened);
             return Task.FromResult(opened.Id);
         }, ct);
@@ -36,10 +36,10 @@ internal sealed class OpenAccountHandler(IConcurrencyStrategy<LedgerDbContext> s
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/accounts", async Task<Created<AccountResponse>> (
-                OpenAccountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                OpenAccountRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, Caller caller, IMediator mediator, CancellationToken ct) =>
             {
-                var account = await mediator.Send(new OpenAccount(body.Currency, body.OverdraftLimit ?? 0, idempotencyKey), ct);
+                var account = await mediator.Send(new OpenAccount(caller, body.Currency, body.OverdraftLimit ?? 0, idempotencyKey), ct);
                 return TypedResults.Created($"/api/ledger/accounts/{account.Id}", account);
             })
-            .WithName(nameof(OpenAccount)).Sends<OpenAccount>().WithSummary("Opens an account in one currency, with an optional overdraft limit (default 0).");
+            .WithName(nameof(OpenAccount)).Sends<OpenAccount>().WithSummary("Opens an account in one currency, with an optional overdraft limit (default 0), owned by the caller.");
 }

@@ -1,6 +1,6 @@
 namespace Monolith.Ledger.Features;
 
-public sealed record Transfer(Guid FromAccountId, Guid ToAccountId, decimal Amount, string? IdempotencyKey = null)
+public sealed record Transfer(Caller Caller, Guid FromAccountId, Guid ToAccountId, decimal Amount, string? IdempotencyKey = null)
     : ICommand<TransferResponse>, IIdempotentCommand;
 
 public sealed record TransferResponse(Guid Id, Guid FromAccountId, Guid ToAccountId, decimal Amount, DateTimeOffset CreatedAt)
@@ -30,10 +30,11 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
         var transferId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<Account>(command.FromAccountId, command.ToAccountId), async (session, token) =>
         {
             var accounts = await session.LoadForWriteAsync<Account>([command.FromAccountId, command.ToAccountId], token);
-            var from = accounts.SingleOrDefault(a => a.Id == command.FromAccountId) ?? throw new NotFoundException("Account", command.FromAccountId);
+            // The payer's rights over the source are all a transfer needs: anyone's account may receive.
+            var from = command.Caller.Spends(accounts.SingleOrDefault(a => a.Id == command.FromAccountId), "Account", command.FromAccountId);
             var to = accounts.SingleOrDefault(a => a.Id == command.ToAccountId) ?? throw new NotFoundException("Account", command.ToAccountId);
             if (from.Currency != to.Currency)
-                throw new BusinessRuleException("Currency mismatch", $"Account {from.Id} holds {from.Currency} and account {to.Id} holds {to.Currency}.");
+                throw new BusinessRuleException("Currency mismatch", $"Account {from.Id} holds {from.Currency}; account {to.Id} does not.");
 
             var transfer = new LedgerTransfer(from.Id, to.Id, from.Currency, command.Amount);
             session.Db.Transfers.Add(transfer);
@@ -50,9 +51,9 @@ internal sealed class TransferHandler(IConcurrencyStrategy<LedgerDbContext> stra
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/transfers", async Task<Created<TransferResponse>> (
-                TransferRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                TransferRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey, Caller caller, IMediator mediator, CancellationToken ct) =>
             {
-                var transfer = await mediator.Send(new Transfer(body.FromAccountId, body.ToAccountId, body.Amount, idempotencyKey), ct);
+                var transfer = await mediator.Send(new Transfer(caller, body.FromAccountId, body.ToAccountId, body.Amount, idempotencyKey), ct);
                 return TypedResults.Created($"/api/ledger/transfers/{transfer.Id}", transfer);
             })
             .WithName(nameof(Transfer)).Sends<Transfer>()

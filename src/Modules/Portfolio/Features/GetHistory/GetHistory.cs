@@ -4,7 +4,7 @@ namespace Monolith.Portfolio.Features;
 /// One token's transactions in execution order, each with the holding right after it, a page at a time:
 /// <see cref="After"/> is the previous page's Next.
 /// </summary>
-public sealed record GetHistory(Guid PortfolioId, string Symbol, int Limit = GetHistory.DefaultLimit, long? After = null) : IRequest<HistoryPage>, IKeysetPageQuery
+public sealed record GetHistory(Caller Caller, Guid PortfolioId, string Symbol, int Limit = GetHistory.DefaultLimit, long? After = null) : IRequest<HistoryPage>, IKeysetPageQuery, ICallerRequest
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -28,7 +28,7 @@ internal sealed class GetHistoryHandler(PortfolioDbContext db) : IRequestHandler
 {
     public async Task<HistoryPage> Handle(GetHistory query, CancellationToken ct)
     {
-        if (!await db.Portfolios.AnyAsync(p => p.Id == query.PortfolioId, ct)) throw new NotFoundException("Portfolio", query.PortfolioId);
+        if (!await db.Portfolios.ReadableBy(query.Caller).AnyAsync(p => p.Id == query.PortfolioId, ct)) throw new NotFoundException("Portfolio", query.PortfolioId);
         var positionId = Position.IdFor(query.PortfolioId, query.Symbol);
 
         var snapshots = db.Snapshots.AsNoTracking().Where(s => s.PositionId == positionId);
@@ -50,7 +50,7 @@ internal sealed class GetHistoryHandler(PortfolioDbContext db) : IRequestHandler
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/portfolios/{id}/tokens/{symbol}/history", async Task<Ok<HistoryPage>> (
-                Guid id, string symbol, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetHistory(id, symbol, limit ?? GetHistory.DefaultLimit, after), ct)))
+                Guid id, string symbol, int? limit, long? after, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetHistory(caller, id, symbol, limit ?? GetHistory.DefaultLimit, after), ct)))
             .WithName(nameof(GetHistory)).Sends<GetHistory>().WithSummary("The token's transactions in execution order with the holding after each; pass 'next' back as 'after'.");
 }

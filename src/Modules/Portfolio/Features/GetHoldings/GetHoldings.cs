@@ -4,9 +4,9 @@ namespace Monolith.Portfolio.Features;
 /// Every token the portfolio held at an instant (a positive amount), with its mean prices then. <see cref="At"/> is an
 /// ISO 8601 instant as the query string carries it; none means now.
 /// </summary>
-public sealed record GetHoldings(Guid PortfolioId, string? At = null) : IRequest<HoldingsResponse>
+public sealed record GetHoldings(Caller Caller, Guid PortfolioId, string? At = null) : IRequest<HoldingsResponse>, ICallerRequest
 {
-    public GetHoldings(Guid portfolioId, DateTimeOffset at) : this(portfolioId, Instants.Format(at)) { }
+    public GetHoldings(Caller caller, Guid portfolioId, DateTimeOffset at) : this(caller, portfolioId, Instants.Format(at)) { }
 }
 
 public sealed record HoldingsResponse(DateTimeOffset At, IReadOnlyList<HoldingItem> Items);
@@ -14,9 +14,9 @@ public sealed record HoldingsResponse(DateTimeOffset At, IReadOnlyList<HoldingIt
 public sealed record HoldingItem(string Symbol, decimal Amount, decimal MeanPrice, decimal LocalMeanPrice);
 
 /// <summary>One token's holding at an instant (none: now): zero before its first transaction.</summary>
-public sealed record GetHolding(Guid PortfolioId, string Symbol, string? At = null) : IRequest<HoldingAt>
+public sealed record GetHolding(Caller Caller, Guid PortfolioId, string Symbol, string? At = null) : IRequest<HoldingAt>, ICallerRequest
 {
-    public GetHolding(Guid portfolioId, string symbol, DateTimeOffset at) : this(portfolioId, symbol, Instants.Format(at)) { }
+    public GetHolding(Caller caller, Guid portfolioId, string symbol, DateTimeOffset at) : this(caller, portfolioId, symbol, Instants.Format(at)) { }
 }
 
 public sealed record HoldingAt(string Symbol, DateTimeOffset At, decimal Amount, decimal MeanPrice, decimal LocalMeanPrice, long? AfterTransactionId);
@@ -35,7 +35,7 @@ internal sealed class GetHoldingsHandler(PortfolioDbContext db, TimeProvider clo
 {
     public async Task<HoldingsResponse> Handle(GetHoldings query, CancellationToken ct)
     {
-        await EnsurePortfolioAsync(query.PortfolioId, ct);
+        await EnsurePortfolioAsync(query.Caller, query.PortfolioId, ct);
         var at = InstantOf(query.At);
         var positions = await db.Positions.AsNoTracking().Where(p => p.PortfolioId == query.PortfolioId)
             .OrderBy(p => p.Symbol).Select(p => new { p.Id, p.Symbol }).ToListAsync(ct);
@@ -52,7 +52,7 @@ internal sealed class GetHoldingsHandler(PortfolioDbContext db, TimeProvider clo
 
     public async Task<HoldingAt> Handle(GetHolding query, CancellationToken ct)
     {
-        await EnsurePortfolioAsync(query.PortfolioId, ct);
+        await EnsurePortfolioAsync(query.Caller, query.PortfolioId, ct);
         var at = InstantOf(query.At);
         var snapshot = await LastSnapshotAsync(Position.IdFor(query.PortfolioId, query.Symbol), at, ct);
         return snapshot is null
@@ -71,19 +71,19 @@ internal sealed class GetHoldingsHandler(PortfolioDbContext db, TimeProvider clo
             .FirstOrDefaultAsync(ct);
     }
 
-    async Task EnsurePortfolioAsync(Guid id, CancellationToken ct)
+    async Task EnsurePortfolioAsync(Caller caller, Guid id, CancellationToken ct)
     {
-        if (!await db.Portfolios.AnyAsync(p => p.Id == id, ct)) throw new NotFoundException("Portfolio", id);
+        if (!await db.Portfolios.ReadableBy(caller).AnyAsync(p => p.Id == id, ct)) throw new NotFoundException("Portfolio", id);
     }
 
     internal static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/portfolios/{id}/holdings", async Task<Ok<HoldingsResponse>> (Guid id, string? at, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetHoldings(id, at), ct)))
+        api.MapGet("/portfolios/{id}/holdings", async Task<Ok<HoldingsResponse>> (Guid id, string? at, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetHoldings(caller, id, at), ct)))
             .WithName(nameof(GetHoldings)).Sends<GetHoldings>().WithSummary("The tokens held at an instant ('at', default now), with their mean prices.");
         api.MapGet("/portfolios/{id}/tokens/{symbol}", async Task<Ok<HoldingAt>> (
-                Guid id, string symbol, string? at, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetHolding(id, symbol, at), ct)))
+                Guid id, string symbol, string? at, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetHolding(caller, id, symbol, at), ct)))
             .WithName(nameof(GetHolding)).Sends<GetHolding>().WithSummary("One token's holding at an instant ('at', default now).");
     }
 }

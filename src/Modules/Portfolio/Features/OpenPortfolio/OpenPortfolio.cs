@@ -1,8 +1,7 @@
 namespace Monolith.Portfolio.Features;
 
-public sealed record OpenPortfolio(string Owner, string? IdempotencyKey = null) : ICommand<PortfolioResponse>, IIdempotentCommand;
-
-public sealed record OpenPortfolioRequest(string Owner);
+/// <summary>Opens a portfolio owned by the caller.</summary>
+public sealed record OpenPortfolio(Caller Caller, string? IdempotencyKey = null) : ICommand<PortfolioResponse>, IIdempotentCommand;
 
 public sealed record PortfolioResponse(Guid Id, string Owner)
 {
@@ -13,9 +12,6 @@ internal sealed class OpenPortfolioValidator : AbstractValidator<OpenPortfolio>
 {
     public OpenPortfolioValidator()
     {
-        RuleFor(x => x.Owner).NotEmpty().MaximumLength(Domain.Portfolio.MaxOwnerLength)
-            .Must(owner => owner is null || owner == owner.Trim()).WithMessage("'{PropertyName}' must not start or end with white space.")
-            .MustBePlainText();
         RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
     }
 }
@@ -28,7 +24,7 @@ internal sealed class OpenPortfolioHandler(IConcurrencyStrategy<PortfolioDbConte
         Domain.Portfolio? opened = null;
         var id = await strategy.ExecuteOnceAsync(command, (session, token) =>
         {
-            opened = Domain.Portfolio.Open(command.Owner);
+            opened = Domain.Portfolio.Open(command.Caller.Subject);
             session.Db.Portfolios.Add(opened);
             return Task.FromResult(opened.Id);
         }, ct);
@@ -40,10 +36,10 @@ internal sealed class OpenPortfolioHandler(IConcurrencyStrategy<PortfolioDbConte
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/portfolios", async Task<Created<PortfolioResponse>> (
-                OpenPortfolioRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, IMediator mediator, CancellationToken ct) =>
+                [FromHeader(Name = IIdempotentCommand.Header)] string? idempotencyKey, Caller caller, IMediator mediator, CancellationToken ct) =>
             {
-                var portfolio = await mediator.Send(new OpenPortfolio(body.Owner, idempotencyKey), ct);
+                var portfolio = await mediator.Send(new OpenPortfolio(caller, idempotencyKey), ct);
                 return TypedResults.Created($"/api/portfolio/portfolios/{portfolio.Id}/holdings", portfolio);
             })
-            .WithName(nameof(OpenPortfolio)).Sends<OpenPortfolio>().WithSummary("Opens a portfolio for an owner.");
+            .WithName(nameof(OpenPortfolio)).Sends<OpenPortfolio>().WithSummary("Opens a portfolio owned by the caller.");
 }

@@ -5,7 +5,7 @@ namespace Monolith.Portfolio.Features;
 /// (backdated): the snapshots after it are recomputed in the same unit of work.
 /// </summary>
 public sealed record RecordTransaction(
-    Guid PortfolioId, string Symbol, TradeSide Side, decimal Quantity, decimal UnitPrice, decimal LocalUnitPrice,
+    Caller Caller, Guid PortfolioId, string Symbol, TradeSide Side, decimal Quantity, decimal UnitPrice, decimal LocalUnitPrice,
     DateTimeOffset ExecutedAt, string? IdempotencyKey = null) : ICommand<TransactionResponse>, IIdempotentCommand;
 
 /// <summary>The holding right after the transaction, as it stands now.</summary>
@@ -40,6 +40,9 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
 {
     public async Task<TransactionResponse> Handle(RecordTransaction command, CancellationToken ct)
     {
+        // Checked before the unit, which need not hold its claim for it: a portfolio's owner never changes.
+        if (!await db.Portfolios.AnyAsync(p => p.Id == command.PortfolioId && p.Owner == command.Caller.Subject, ct))
+            throw new NotFoundException("Portfolio", command.PortfolioId);
         var executedAt = command.ExecutedAt.ToStoredPrecision();
         Snapshot? written = null;
         var operationId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<Position>(Position.IdFor(command.PortfolioId, command.Symbol)), async (session, token) =>
@@ -76,7 +79,6 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
         var claimed = await session.LoadForWriteAsync<Position>([Position.IdFor(command.PortfolioId, command.Symbol)], ct);
         if (claimed.Count == 1) return claimed[0];
 
-        if (!await session.Db.Portfolios.AnyAsync(p => p.Id == command.PortfolioId, ct)) throw new NotFoundException("Portfolio", command.PortfolioId);
         if (!await session.Db.Tokens.AnyAsync(t => t.Symbol == command.Symbol, ct))
             throw new BusinessRuleException("Unknown token", $"{command.Symbol} is not registered; PUT /api/portfolio/tokens/{command.Symbol} first.");
         var position = Position.Open(command.PortfolioId, command.Symbol);
@@ -87,11 +89,11 @@ internal sealed class RecordTransactionHandler(IConcurrencyStrategy<PortfolioDbC
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/portfolios/{id}/transactions", async Task<Created<TransactionResponse>> (
                 Guid id, RecordTransactionRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
-                IMediator mediator, CancellationToken ct) =>
+                Caller caller, IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no TradeSide, which the validator reports as a field error.
                 var side = EnumNames.Parse<TradeSide>(body.Side);
-                var command = new RecordTransaction(id, body.Symbol, side, body.Quantity, body.UnitPrice, body.LocalUnitPrice, body.ExecutedAt, idempotencyKey);
+                var command = new RecordTransaction(caller, id, body.Symbol, side, body.Quantity, body.UnitPrice, body.LocalUnitPrice, body.ExecutedAt, idempotencyKey);
                 var recorded = await mediator.Send(command, ct);
                 return TypedResults.Created($"/api/portfolio/portfolios/{id}/tokens/{recorded.Symbol}/history", recorded);
             })

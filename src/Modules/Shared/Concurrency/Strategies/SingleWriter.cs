@@ -500,7 +500,7 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     /// </summary>
     void MarkBatch(string marker)
     {
-        static IdempotencyRecord Marker(string key) => new() { Key = key, RequestHash = new string('0', 64), OperationId = Guid.Empty };
+        static IdempotencyRecord Marker(string key) => new() { Subject = Access.Caller.NoOwner, Key = key, RequestHash = new string('0', 64), OperationId = Guid.Empty };
         Db.IdempotencyRecords.Add(Marker(marker));
         if (_lastMarker is not null) Db.Entry(Marker(_lastMarker)).State = EntityState.Deleted;
     }
@@ -528,7 +528,7 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     {
         try
         {
-            var landed = await Db.IdempotencyRecords.AsNoTracking().AnyAsync(r => r.Key == marker);
+            var landed = await Db.IdempotencyRecords.AsNoTracking().AnyAsync(r => r.Subject == Access.Caller.NoOwner && r.Key == marker);
             if (!landed) return false;
             _lastMarker = marker;
             Runtime.Metrics.BatchCommitted(Name, Db.Module, units.Count);

@@ -1,7 +1,7 @@
 namespace Monolith.Trading.Features;
 
 /// <summary>Closes an open trade at an exit price, exactly once: the P&amp;L is fixed and the account settles it.</summary>
-public sealed record CloseTrade(Guid TradeId, decimal ExitPrice, string Actor = TradingModule.DefaultActor) : ICommand<TradeResponse>;
+public sealed record CloseTrade(Caller Caller, Guid TradeId, decimal ExitPrice) : ICommand<TradeResponse>, ICallerRequest;
 
 public sealed record TradeResponse(
     Guid Id, Guid AccountId, Guid OrderId, string Symbol, OrderSide Side, decimal Shares, decimal EntryPrice, decimal Cost, string StrategyName,
@@ -17,7 +17,6 @@ internal sealed class CloseTradeValidator : AbstractValidator<CloseTrade>
     {
         RuleFor(x => x.TradeId).NotEmpty();
         RuleFor(x => x.ExitPrice).MustBeAQuantity();
-        RuleFor(x => x.Actor).MustBeAnActor();
     }
 }
 
@@ -30,25 +29,26 @@ internal sealed class CloseTradeHandler(IConcurrencyStrategy<TradingDbContext> s
         await strategy.ExecuteAsync(WriteKeys.Of<Trade>(command.TradeId), async (session, token) =>
         {
             var trade = closed = await session.LoadOneForWriteAsync<Trade>(command.TradeId, "Trade", token);
-            var account = await session.LoadOneForWriteAsync<TradingAccount>(trade.AccountId, "Trading account", token);
+            var account = command.Caller.Spends(await session.LoadOneForWriteAsync<TradingAccount>(trade.AccountId, "Trading account", token),
+                "Trade", command.TradeId);
             var now = clock.GetUtcNow().ToStoredPrecision();
             var (tradeBefore, accountBefore) = (trade.State(), account.State());
 
             var pnl = trade.Close(command.ExitPrice, now);
-            account.Settle(trade.Cost, trade.Shares, pnl, command.Actor, now);
-            session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Closed", command.Actor, tradeBefore));
+            account.Settle(trade.Cost, trade.Shares, pnl, command.Caller.Subject, now);
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Closed", command.Caller.Subject, tradeBefore));
             var suspended = accountBefore.Status == AccountStatus.Active && account.Status == AccountStatus.Suspended;
             session.Db.Audit.Add(AuditEntry.Of(account.Id, account,
                 suspended ? $"Settled trade {trade.Id}; suspended at drawdown {account.MaxDrawdownPct}%" : $"Settled trade {trade.Id}",
-                command.Actor, accountBefore));
+                command.Caller.Subject, accountBefore));
         }, ct);
         return TradeResponse.From(closed!);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/trades/{id}/close", async Task<Ok<TradeResponse>> (
-                Guid id, ExitPriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new CloseTrade(id, body.ExitPrice, actor ?? TradingModule.DefaultActor), ct)))
+                Guid id, ExitPriceRequest body, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new CloseTrade(caller, id, body.ExitPrice), ct)))
             .WithName(nameof(CloseTrade)).Sends<CloseTrade>().WithSummary("Closes an open trade; a second close is refused (422).");
 }
 

@@ -5,7 +5,7 @@ namespace Monolith.Trading.Features;
 /// created and the account reserves the trade's cost. An order the account cannot take (not active, or not enough
 /// balance) is rejected instead, which is its own state change; the response shows which happened.
 /// </summary>
-public sealed record FillOrder(Guid OrderId, decimal Price, string Actor = TradingModule.DefaultActor) : ICommand<OrderResponse>;
+public sealed record FillOrder(Caller Caller, Guid OrderId, decimal Price) : ICommand<OrderResponse>, ICallerRequest;
 
 public sealed record PriceRequest(decimal Price);
 
@@ -15,7 +15,6 @@ internal sealed class FillOrderValidator : AbstractValidator<FillOrder>
     {
         RuleFor(x => x.OrderId).NotEmpty();
         RuleFor(x => x.Price).MustBeAQuantity();
-        RuleFor(x => x.Actor).MustBeAnActor();
     }
 }
 
@@ -29,9 +28,10 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
         {
             // Child before account, in every command: no two units claim the same rows in opposite orders.
             var order = await session.LoadOneForWriteAsync<Order>(command.OrderId, "Order", token);
+            var account = command.Caller.Spends(await session.LoadOneForWriteAsync<TradingAccount>(order.AccountId, "Trading account", token),
+                "Order", command.OrderId);
             order.EnsurePending();
             order.EnsureWithinLimit(command.Price);
-            var account = await session.LoadOneForWriteAsync<TradingAccount>(order.AccountId, "Trading account", token);
             var now = clock.GetUtcNow().ToStoredPrecision();
             var orderBefore = order.State();
 
@@ -43,7 +43,7 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
             if (reason is not null)
             {
                 order.End(OrderStatus.Rejected, reason);
-                session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Rejected", command.Actor, orderBefore));
+                session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Rejected", command.Caller.Subject, orderBefore));
                 answer = OrderResponse.From(order, tradeId: null);
                 return;
             }
@@ -51,11 +51,11 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
             var accountBefore = account.State();
             order.Fill(command.Price);
             var trade = Trade.Open(order, command.Price, now);
-            account.Reserve(cost, order.Shares, command.Actor, now);
+            account.Reserve(cost, order.Shares, command.Caller.Subject, now);
             session.Db.Trades.Add(trade);
-            session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Filled", command.Actor, orderBefore));
-            session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Opened", command.Actor, before: null));
-            session.Db.Audit.Add(AuditEntry.Of(account.Id, account, $"Reserved {cost} for trade {trade.Id}", command.Actor, accountBefore));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Filled", command.Caller.Subject, orderBefore));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, trade, "Opened", command.Caller.Subject, before: null));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, account, $"Reserved {cost} for trade {trade.Id}", command.Caller.Subject, accountBefore));
             answer = OrderResponse.From(order, trade.Id);
         }, ct);
         return answer!;
@@ -63,7 +63,7 @@ internal sealed class FillOrderHandler(IConcurrencyStrategy<TradingDbContext> st
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/orders/{id}/fill", async Task<Ok<OrderResponse>> (
-                Guid id, PriceRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new FillOrder(id, body.Price, actor ?? TradingModule.DefaultActor), ct)))
+                Guid id, PriceRequest body, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new FillOrder(caller, id, body.Price), ct)))
             .WithName(nameof(FillOrder)).Sends<FillOrder>().WithSummary("Fills a pending order within its limit: the trade opens and the account reserves its cost; or the order is rejected.");
 }

@@ -1,6 +1,6 @@
 namespace Monolith.Trading.Features;
 
-public sealed record GetTradingAccount(Guid AccountId) : IRequest<TradingAccountResponse>;
+public sealed record GetTradingAccount(Caller Caller, Guid AccountId) : IRequest<TradingAccountResponse>, ICallerRequest;
 
 public sealed record TradingAccountResponse(
     Guid Id, decimal InitialBalance, decimal CurrentBalance, decimal CumulativePnl, decimal PeakEquity, decimal MaxDrawdownPct,
@@ -13,12 +13,11 @@ public sealed record TradingAccountResponse(
 internal sealed class GetTradingAccountHandler(TradingDbContext db) : IRequestHandler<GetTradingAccount, TradingAccountResponse>
 {
     public async Task<TradingAccountResponse> Handle(GetTradingAccount query, CancellationToken ct) =>
-        await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == query.AccountId, ct) is { } account
-            ? TradingAccountResponse.From(account)
-            : throw new NotFoundException("Trading account", query.AccountId);
+        TradingAccountResponse.From(query.Caller.Reads(await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == query.AccountId, ct),
+            "Trading account", query.AccountId));
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id}", async Task<Ok<TradingAccountResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetTradingAccount(id), ct)))
+        api.MapGet("/accounts/{id}", async Task<Ok<TradingAccountResponse>> (Guid id, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetTradingAccount(caller, id), ct)))
             .WithName(nameof(GetTradingAccount)).Sends<GetTradingAccount>().WithSummary("The account: balances, P&L, drawdown, status, version.");
 }

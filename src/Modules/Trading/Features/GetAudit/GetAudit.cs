@@ -1,7 +1,7 @@
 namespace Monolith.Trading.Features;
 
 /// <summary>The account's audit log (its own changes and those of its orders and trades), oldest first, a page at a time.</summary>
-public sealed record GetAudit(Guid AccountId, int Limit = GetAudit.DefaultLimit, long? After = null) : IRequest<AuditPage>, IKeysetPageQuery
+public sealed record GetAudit(Caller Caller, Guid AccountId, int Limit = GetAudit.DefaultLimit, long? After = null) : IRequest<AuditPage>, IKeysetPageQuery, ICallerRequest
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -23,7 +23,7 @@ internal sealed class GetAuditHandler(TradingDbContext db) : IRequestHandler<Get
 {
     public async Task<AuditPage> Handle(GetAudit query, CancellationToken ct)
     {
-        if (!await db.Accounts.AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Trading account", query.AccountId);
+        if (!await db.Accounts.ReadableBy(query.Caller).AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Trading account", query.AccountId);
         var rows = db.Audit.AsNoTracking().Where(a => a.AccountId == query.AccountId);
         if (query.After is { } after) rows = rows.Where(a => a.Id > after);
         var (items, next) = await rows.OrderBy(a => a.Id)
@@ -33,7 +33,7 @@ internal sealed class GetAuditHandler(TradingDbContext db) : IRequestHandler<Get
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/accounts/{id}/audit", async Task<Ok<AuditPage>> (Guid id, int? limit, long? after, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetAudit(id, limit ?? GetAudit.DefaultLimit, after), ct)))
+        api.MapGet("/accounts/{id}/audit", async Task<Ok<AuditPage>> (Guid id, int? limit, long? after, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetAudit(caller, id, limit ?? GetAudit.DefaultLimit, after), ct)))
             .WithName(nameof(GetAudit)).Sends<GetAudit>().WithSummary("Who changed what and when, before and after; pass 'next' back as 'after'.");
 }

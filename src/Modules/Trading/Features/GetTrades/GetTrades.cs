@@ -3,7 +3,7 @@ namespace Monolith.Trading.Features;
 public enum TradeFilter { All, Open, Closed }
 
 /// <summary>The account's trades; <see cref="Status"/> is "open", "closed" or "all" (the default), as the query string carries it.</summary>
-public sealed record GetTrades(Guid AccountId, string? Status = null) : IRequest<IReadOnlyList<TradeResponse>>
+public sealed record GetTrades(Caller Caller, Guid AccountId, string? Status = null) : IRequest<IReadOnlyList<TradeResponse>>, ICallerRequest
 {
     internal TradeFilter Filter => Status is null ? TradeFilter.All : Enum.Parse<TradeFilter>(Status, ignoreCase: true);
 }
@@ -20,7 +20,7 @@ internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<Ge
 {
     public async Task<IReadOnlyList<TradeResponse>> Handle(GetTrades query, CancellationToken ct)
     {
-        if (!await db.Accounts.AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Trading account", query.AccountId);
+        if (!await db.Accounts.ReadableBy(query.Caller).AnyAsync(a => a.Id == query.AccountId, ct)) throw new NotFoundException("Trading account", query.AccountId);
         var trades = db.Trades.AsNoTracking().Where(t => t.AccountId == query.AccountId);
         trades = query.Filter switch
         {
@@ -33,7 +33,7 @@ internal sealed class GetTradesHandler(TradingDbContext db) : IRequestHandler<Ge
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/accounts/{id}/trades", async Task<Ok<IReadOnlyList<TradeResponse>>> (
-                Guid id, string? status, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetTrades(id, status), ct)))
+                Guid id, string? status, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetTrades(caller, id, status), ct)))
             .WithName(nameof(GetTrades)).Sends<GetTrades>().WithSummary("The account's trades, oldest first; ?status=open|closed filters.");
 }

@@ -1,7 +1,8 @@
 namespace Monolith.Trading.Features;
 
-public sealed record OpenTradingAccount(decimal InitialBalance, decimal MaxDrawdownLimitPct, string Actor = TradingModule.DefaultActor)
-    : ICommand<TradingAccountResponse>;
+/// <summary>Opens a trading account owned by the caller.</summary>
+public sealed record OpenTradingAccount(Caller Caller, decimal InitialBalance, decimal MaxDrawdownLimitPct)
+    : ICommand<TradingAccountResponse>, ICallerRequest;
 
 public sealed record OpenTradingAccountRequest(decimal InitialBalance, decimal MaxDrawdownLimitPct);
 
@@ -12,7 +13,6 @@ internal sealed class OpenTradingAccountValidator : AbstractValidator<OpenTradin
         RuleFor(x => x.InitialBalance).MustBeAnAmount();
         RuleFor(x => x.MaxDrawdownLimitPct).GreaterThan(0).LessThanOrEqualTo(100)
             .Must(Money.HasAtMostScale).WithMessage($"'{{PropertyName}}' must have at most {Money.Scale} decimal places.");
-        RuleFor(x => x.Actor).MustBeAnActor();
     }
 }
 
@@ -23,9 +23,9 @@ internal sealed class OpenTradingAccountHandler(IConcurrencyStrategy<TradingDbCo
     {
         var account = await strategy.ExecuteAsync((session, _) =>
         {
-            var account = TradingAccount.Open(command.InitialBalance, command.MaxDrawdownLimitPct, command.Actor, clock.GetUtcNow().ToStoredPrecision());
+            var account = TradingAccount.Open(command.Caller.Subject, command.InitialBalance, command.MaxDrawdownLimitPct, clock.GetUtcNow().ToStoredPrecision());
             session.Db.Accounts.Add(account);
-            session.Db.Audit.Add(AuditEntry.Of(account.Id, account, "Opened", command.Actor, before: null));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, account, "Opened", command.Caller.Subject, before: null));
             return Task.FromResult(account);
         }, ct);
         return TradingAccountResponse.From(account);
@@ -33,9 +33,9 @@ internal sealed class OpenTradingAccountHandler(IConcurrencyStrategy<TradingDbCo
 
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/accounts", async Task<Created<TradingAccountResponse>> (
-                OpenTradingAccountRequest body, [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
+                OpenTradingAccountRequest body, Caller caller, IMediator mediator, CancellationToken ct) =>
             {
-                var account = await mediator.Send(new OpenTradingAccount(body.InitialBalance, body.MaxDrawdownLimitPct, actor ?? TradingModule.DefaultActor), ct);
+                var account = await mediator.Send(new OpenTradingAccount(caller, body.InitialBalance, body.MaxDrawdownLimitPct), ct);
                 return TypedResults.Created($"/api/trading/accounts/{account.Id}", account);
             })
             .WithName(nameof(OpenTradingAccount)).Sends<OpenTradingAccount>().WithSummary("Opens a trading account with its initial balance and max drawdown limit (percent).");

@@ -5,8 +5,8 @@ namespace Monolith.Trading.Features;
 /// until it is filled. An account that is not active takes no orders.
 /// </summary>
 public sealed record PlaceOrder(
-    Guid AccountId, string Symbol, OrderSide Side, decimal Shares, decimal LimitPrice, string StrategyName, string? Reason = null,
-    string? IdempotencyKey = null, string Actor = TradingModule.DefaultActor) : ICommand<OrderResponse>, IIdempotentCommand;
+    Caller Caller, Guid AccountId, string Symbol, OrderSide Side, decimal Shares, decimal LimitPrice, string StrategyName, string? Reason = null,
+    string? IdempotencyKey = null) : ICommand<OrderResponse>, IIdempotentCommand;
 
 public sealed record PlaceOrderRequest(string Symbol, string Side, decimal Shares, decimal LimitPrice, string StrategyName, string? Reason);
 
@@ -30,7 +30,6 @@ internal sealed class PlaceOrderValidator : AbstractValidator<PlaceOrder>
         RuleFor(x => x.StrategyName).NotEmpty().MaximumLength(100).MustBePlainText();
         RuleFor(x => x.Reason).MaximumLength(500).MustBePlainText();
         RuleFor(x => x.IdempotencyKey).MustBeAnIdempotencyKey();
-        RuleFor(x => x.Actor).MustBeAnActor();
     }
 }
 
@@ -43,12 +42,13 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
         var orderId = await strategy.ExecuteOnceAsync(command, WriteKeys.Of<TradingAccount>(command.AccountId), async (session, token) =>
         {
             // Claimed though unchanged, so that a suspension and an order cannot pass each other.
-            var account = await session.LoadOneForWriteAsync<TradingAccount>(command.AccountId, "Trading account", token);
+            var account = command.Caller.Spends(await session.LoadOneForWriteAsync<TradingAccount>(command.AccountId, "Trading account", token),
+                "Trading account", command.AccountId);
             account.EnsureActive();
 
             var order = placed = Order.Place(account.Id, command.Symbol, command.Side, command.Shares, command.LimitPrice, command.StrategyName);
             session.Db.Orders.Add(order);
-            session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Placed", command.Actor, before: null));
+            session.Db.Audit.Add(AuditEntry.Of(account.Id, order, "Placed", command.Caller.Subject, before: null));
             session.Db.Decisions.Add(Decision.Of(account.Id, command.Symbol, command.Side.ToString(), command.Reason ?? "", command.StrategyName, order.Id));
             return order.Id;
         }, ct);
@@ -61,33 +61,36 @@ internal sealed class PlaceOrderHandler(IConcurrencyStrategy<TradingDbContext> s
     internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/accounts/{id}/orders", async Task<Created<OrderResponse>> (
                 Guid id, PlaceOrderRequest body, [FromHeader(Name = IIdempotentCommand.Header)] string idempotencyKey,
-                [FromHeader(Name = TradingModule.ActorHeader)] string? actor, IMediator mediator, CancellationToken ct) =>
+                Caller caller, IMediator mediator, CancellationToken ct) =>
             {
                 // An unknown side maps to no OrderSide, which the validator reports as a field error.
                 var side = EnumNames.Parse<OrderSide>(body.Side);
-                var order = await mediator.Send(new PlaceOrder(id, body.Symbol, side, body.Shares, body.LimitPrice, body.StrategyName, body.Reason,
-                    idempotencyKey, actor ?? TradingModule.DefaultActor), ct);
+                var order = await mediator.Send(new PlaceOrder(caller, id, body.Symbol, side, body.Shares, body.LimitPrice, body.StrategyName, body.Reason,
+                    idempotencyKey), ct);
                 return TypedResults.Created($"/api/trading/orders/{order.Id}", order);
             })
             .WithName(nameof(PlaceOrder)).Sends<PlaceOrder>().WithSummary("Records a pending limit order (the write-ahead log) and the decision behind it.");
 }
 
-public sealed record GetOrder(Guid OrderId) : IRequest<OrderResponse>;
+public sealed record GetOrder(Caller Caller, Guid OrderId) : IRequest<OrderResponse>, ICallerRequest;
 
 internal sealed class GetOrderHandler(TradingDbContext db) : IRequestHandler<GetOrder, OrderResponse>
 {
-    public Task<OrderResponse> Handle(GetOrder query, CancellationToken ct) => ReadAsync(db, query.OrderId, ct);
+    public Task<OrderResponse> Handle(GetOrder query, CancellationToken ct) => ReadAsync(db, query.OrderId, ct, query.Caller);
 
-    internal static async Task<OrderResponse> ReadAsync(TradingDbContext db, Guid orderId, CancellationToken ct)
+    /// <summary>The order as it stands; with a caller, only if that caller may read its account.</summary>
+    internal static async Task<OrderResponse> ReadAsync(TradingDbContext db, Guid orderId, CancellationToken ct, Caller? caller = null)
     {
-        var found = await db.Orders.AsNoTracking().Where(o => o.Id == orderId)
+        var orders = db.Orders.AsNoTracking().Where(o => o.Id == orderId);
+        if (caller is not null) orders = orders.Where(o => db.Accounts.ReadableBy(caller).Any(a => a.Id == o.AccountId));
+        var found = await orders
             .Select(o => new { Order = o, TradeId = db.Trades.Where(t => t.OrderId == o.Id).Select(t => (Guid?)t.Id).FirstOrDefault() })
             .SingleOrDefaultAsync(ct) ?? throw new NotFoundException("Order", orderId);
         return OrderResponse.From(found.Order, found.TradeId);
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/orders/{id}", async Task<Ok<OrderResponse>> (Guid id, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new GetOrder(id), ct)))
+        api.MapGet("/orders/{id}", async Task<Ok<OrderResponse>> (Guid id, Caller caller, IMediator mediator, CancellationToken ct) =>
+                TypedResults.Ok(await mediator.Send(new GetOrder(caller, id), ct)))
             .WithName(nameof(GetOrder)).Sends<GetOrder>().WithSummary("One order and, once filled, its trade.");
 }

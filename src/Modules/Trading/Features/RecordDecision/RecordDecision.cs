@@ -1,7 +1,8 @@
 namespace Monolith.Trading.Features;
 
 /// <summary>A trading strategy's decision that produced no order (hold, skip, ...); decisions that did are recorded with their order.</summary>
-public sealed record RecordDecision(Guid AccountId, string Symbol, string Action, string Reason, string StrategyName) : ICommand<DecisionResponse>;
+public sealed record RecordDecision(Caller Caller, Guid AccountId, string Symbol, string Action, string Reason, string StrategyName)
+    : ICommand<DecisionResponse>, ICallerRequest;
 
 public sealed record DecisionRequest(string Symbol, string Action, string Reason, string StrategyName);
 
@@ -28,7 +29,7 @@ internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContex
     {
         var decision = await strategy.ExecuteAsync(async (session, token) =>
         {
-            if (!await session.Db.Accounts.AnyAsync(a => a.Id == command.AccountId, token)) throw new NotFoundException("Trading account", command.AccountId);
+            if (!await session.Db.Accounts.AnyAsync(a => a.Id == command.AccountId && a.Owner == command.Caller.Subject, token)) throw new NotFoundException("Trading account", command.AccountId);
             var decision = Decision.Of(command.AccountId, command.Symbol, command.Action, command.Reason, command.StrategyName, orderId: null);
             session.Db.Decisions.Add(decision);
             return decision;
@@ -38,9 +39,9 @@ internal sealed class RecordDecisionHandler(IConcurrencyStrategy<TradingDbContex
     }
 
     internal static void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/accounts/{id}/decisions", async Task<Created<DecisionResponse>> (Guid id, DecisionRequest body, IMediator mediator, CancellationToken ct) =>
+        api.MapPost("/accounts/{id}/decisions", async Task<Created<DecisionResponse>> (Guid id, DecisionRequest body, Caller caller, IMediator mediator, CancellationToken ct) =>
             {
-                var decision = await mediator.Send(new RecordDecision(id, body.Symbol, body.Action, body.Reason, body.StrategyName), ct);
+                var decision = await mediator.Send(new RecordDecision(caller, id, body.Symbol, body.Action, body.Reason, body.StrategyName), ct);
                 return TypedResults.Created($"/api/trading/accounts/{id}/decisions", decision);
             })
             .WithName(nameof(RecordDecision)).Sends<RecordDecision>().WithSummary("Records a strategy's decision that placed no order.");

@@ -51,11 +51,20 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                         .HasColumnType("decimal(28,8)")
                         .HasColumnName("overdraft_limit");
 
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("owner");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Owner")
+                        .HasDatabaseName("ix_accounts_owner");
 
                     b.ToTable("ledger_accounts", null, t =>
                         {
@@ -169,6 +178,11 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
 
             modelBuilder.Entity("Monolith.Shared.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(100)
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("subject");
+
                     b.Property<string>("Key")
                         .HasMaxLength(100)
                         .HasColumnType("varchar(100)")
@@ -191,7 +205,7 @@ namespace Monolith.Ledger.Persistence.Migrations.MySql
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("Subject", "Key");
 
                     b.ToTable("ledger_idempotency_keys", (string)null);
                 });

@@ -52,11 +52,20 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         .HasColumnType("numeric(28,8)")
                         .HasColumnName("overdraft_limit");
 
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("owner");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Owner")
+                        .HasDatabaseName("ix_accounts_owner");
 
                     b.ToTable("accounts", "ledger", t =>
                         {
@@ -170,6 +179,11 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
 
             modelBuilder.Entity("Monolith.Shared.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("subject");
+
                     b.Property<string>("Key")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -192,7 +206,7 @@ namespace Monolith.Ledger.Persistence.Migrations.PostgreSql
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("Subject", "Key");
 
                     b.ToTable("idempotency_keys", "ledger");
                 });

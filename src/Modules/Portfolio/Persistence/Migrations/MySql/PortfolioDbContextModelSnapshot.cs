@@ -231,6 +231,11 @@ namespace Monolith.Portfolio.Persistence.Migrations.MySql
 
             modelBuilder.Entity("Monolith.Shared.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(100)
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("subject");
+
                     b.Property<string>("Key")
                         .HasMaxLength(100)
                         .HasColumnType("varchar(100)")
@@ -253,7 +258,7 @@ namespace Monolith.Portfolio.Persistence.Migrations.MySql
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("Subject", "Key");
 
                     b.ToTable("portfolio_idempotency_keys", (string)null);
                 });

@@ -232,6 +232,11 @@ namespace Monolith.Portfolio.Persistence.Migrations.PostgreSql
 
             modelBuilder.Entity("Monolith.Shared.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("subject");
+
                     b.Property<string>("Key")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -254,7 +259,7 @@ namespace Monolith.Portfolio.Persistence.Migrations.PostgreSql
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("Subject", "Key");
 
                     b.ToTable("idempotency_keys", "portfolio");
                 });

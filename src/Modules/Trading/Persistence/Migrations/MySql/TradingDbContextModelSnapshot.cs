@@ -24,6 +24,11 @@ namespace Monolith.Trading.Persistence.Migrations.MySql
 
             modelBuilder.Entity("Monolith.Shared.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(100)
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("subject");
+
                     b.Property<string>("Key")
                         .HasMaxLength(100)
                         .HasColumnType("varchar(100)")
@@ -46,7 +51,7 @@ namespace Monolith.Trading.Persistence.Migrations.MySql
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("Subject", "Key");
 
                     b.ToTable("trading_idempotency_keys", (string)null);
                 });
@@ -389,6 +394,12 @@ namespace Monolith.Trading.Persistence.Migrations.MySql
                         .HasColumnType("decimal(28,8)")
                         .HasColumnName("open_shares");
 
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("varchar(100)")
+                        .HasColumnName("owner");
+
                     b.Property<decimal>("PeakEquity")
                         .HasPrecision(28, 8)
                         .HasColumnType("decimal(28,8)")
@@ -415,6 +426,9 @@ namespace Monolith.Trading.Persistence.Migrations.MySql
                         .HasColumnName("version");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Owner")
+                        .HasDatabaseName("ix_accounts_owner");
 
                     b.ToTable("trading_accounts", null, t =>
                         {

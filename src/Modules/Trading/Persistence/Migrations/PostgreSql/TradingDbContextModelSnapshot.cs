@@ -25,6 +25,11 @@ namespace Monolith.Trading.Persistence.Migrations.PostgreSql
 
             modelBuilder.Entity("Monolith.Shared.Persistence.IdempotencyRecord", b =>
                 {
+                    b.Property<string>("Subject")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("subject");
+
                     b.Property<string>("Key")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -47,7 +52,7 @@ namespace Monolith.Trading.Persistence.Migrations.PostgreSql
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("Subject", "Key");
 
                     b.ToTable("idempotency_keys", "trading");
                 });
@@ -390,6 +395,12 @@ namespace Monolith.Trading.Persistence.Migrations.PostgreSql
                         .HasColumnType("numeric(28,8)")
                         .HasColumnName("open_shares");
 
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("owner");
+
                     b.Property<decimal>("PeakEquity")
                         .HasPrecision(28, 8)
                         .HasColumnType("numeric(28,8)")
@@ -416,6 +427,9 @@ namespace Monolith.Trading.Persistence.Migrations.PostgreSql
                         .HasColumnName("version");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Owner")
+                        .HasDatabaseName("ix_accounts_owner");
 
                     b.ToTable("accounts", "trading", t =>
                         {

@@ -1,0 +1,241 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Host;
+using Monolith.Tests.Concurrency.Fixtures;
+
+namespace Monolith.Tests.Concurrency.Access;
+
+/// <summary>
+/// Who may move whose money, through the real Host: no route without a token; another owner's resources answer 404
+/// and stay as they were; operator-only routes answer 403 to owners; a caller's idempotency keys are its own.
+/// </summary>
+public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    static readonly Caller Alice = Caller.Owner("alice"), Mallory = Caller.Owner("mallory"), Operator = Caller.Operator("ops");
+
+    WebApplicationFactory<Program> Host() =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+
+    [Fact]
+    public async Task Every_api_route_refuses_a_request_without_a_valid_token_with_401()
+    {
+        await using var factory = Host();
+        var anonymous = factory.CreateClient();
+        var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var wrongKey = AccessTokens.Mint(new AccessTokenOptions { Issuer = "monolith", Audience = "monolith-api", SigningKey = new string('x', 40) }, "alice");
+        var expired = AccessTokens.Mint(AccessTokenOptions.From(factory.Services.GetRequiredService<IConfiguration>()), "alice", lifetime: TimeSpan.FromMinutes(-5));
+
+        var routes = 0;
+        var admitted = new List<string>();
+        foreach (var path in document.GetProperty("paths").EnumerateObject())
+        foreach (var operation in path.Value.EnumerateObject())
+        {
+            routes++;
+            Assert.True(operation.Value.TryGetProperty("security", out _), $"{operation.Name} {path.Name} declares no security requirement");
+            var url = path.Name.Replace("{id}", Guid.NewGuid().ToString()).Replace("{symbol}", "ABC");
+            foreach (var token in new[] { null, "not-a-jwt", wrongKey, expired })
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(operation.Name.ToUpperInvariant()), url) { Content = JsonContent.Create(new { }) };
+                if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                var response = await anonymous.SendAsync(request);
+                if (response.StatusCode != HttpStatusCode.Unauthorized) admitted.Add($"{operation.Name} {path.Name} with {token ?? "no token"}: {(int)response.StatusCode}");
+            }
+        }
+        Assert.True(routes >= 27, $"only {routes} operations in the document");
+        Assert.Empty(admitted);
+    }
+
+    [Fact]
+    public async Task Another_owners_reads_and_spends_answer_404_and_change_nothing()
+    {
+        await using var factory = Host();
+        var alice = factory.CreateClient().As(Alice);
+        var mallory = factory.CreateClient().As(Mallory);
+        var ops = factory.CreateClient().As(Operator);
+
+        var account = await IdAsync(await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
+        var mallorys = await IdAsync(await mallory.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
+        Assert.Equal(HttpStatusCode.Created, (await ops.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 100m })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ops.PutAsJsonAsync("/api/portfolio/tokens/ACME", new { quoteCurrency = "USD" })).StatusCode);
+        var portfolio = await IdAsync(await alice.PostJsonAsync("/api/portfolio/portfolios", new { }));
+        Assert.Equal(HttpStatusCode.Created, (await alice.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions",
+            new { symbol = "ACME", side = "buy", quantity = 10m, unitPrice = 2m, localUnitPrice = 2m, executedAt = DateTimeOffset.UtcNow.AddMinutes(-1) })).StatusCode);
+        var trading = await IdAsync(await alice.PostJsonAsync("/api/trading/accounts", new { initialBalance = 1_000m, maxDrawdownLimitPct = 50m }));
+        var order = await IdAsync(await alice.PostJsonAsync($"/api/trading/accounts/{trading}/orders", new { symbol = "ACME", side = "buy", shares = 1m, limitPrice = 10m, strategyName = "s" }));
+        var filled = await alice.PostJsonAsync($"/api/trading/orders/{order}/fill", new { price = 10m });
+        var trade = (await filled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tradeId").GetGuid();
+        var pending = await IdAsync(await alice.PostJsonAsync($"/api/trading/accounts/{trading}/orders", new { symbol = "ACME", side = "buy", shares = 1m, limitPrice = 10m, strategyName = "s" }));
+
+        var before = await StateAsync(alice, account, portfolio, trading, pending);
+        var probes = new (string Method, string Path, object? Body)[]
+        {
+            ("GET", $"/api/ledger/accounts/{account}", null),
+            ("GET", $"/api/ledger/accounts/{account}/entries", null),
+            ("GET", $"/api/ledger/accounts/{account}/balance?at=2026-01-01T00:00:00Z", null),
+            ("POST", $"/api/ledger/accounts/{account}/withdrawals", new { amount = 1m }),
+            ("POST", "/api/ledger/transfers", new { fromAccountId = account, toAccountId = mallorys, amount = 1m }),
+            ("GET", $"/api/portfolio/portfolios/{portfolio}/holdings", null),
+            ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME", null),
+            ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME/history", null),
+            ("POST", $"/api/portfolio/portfolios/{portfolio}/transactions", new { symbol = "ACME", side = "sell", quantity = 10m, unitPrice = 2m, localUnitPrice = 2m, executedAt = DateTimeOffset.UtcNow }),
+            ("GET", $"/api/trading/accounts/{trading}", null),
+            ("GET", $"/api/trading/accounts/{trading}/trades", null),
+            ("GET", $"/api/trading/accounts/{trading}/audit", null),
+            ("GET", $"/api/trading/orders/{order}", null),
+            ("POST", $"/api/trading/accounts/{trading}/orders", new { symbol = "ACME", side = "sell", shares = 1m, limitPrice = 10m, strategyName = "s" }),
+            ("POST", $"/api/trading/orders/{pending}/fill", new { price = 10m }),
+            ("POST", $"/api/trading/orders/{pending}/cancel", null),
+            ("POST", $"/api/trading/trades/{trade}/close", new { exitPrice = 1m }),
+            ("POST", $"/api/trading/accounts/{trading}/close", null),
+            ("POST", $"/api/trading/accounts/{trading}/decisions", new { symbol = "ACME", action = "hold", reason = "r", strategyName = "s" }),
+        };
+        var answered = new List<string>();
+        foreach (var (method, path, body) in probes)
+        {
+            var response = await SendAsync(mallory, method, path, body);
+            if (response.StatusCode != HttpStatusCode.NotFound) answered.Add($"{method} {path}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(answered);
+        Assert.Equal(before, await StateAsync(alice, account, portfolio, trading, pending));
+
+        // An operator reads everything but spends nothing of anyone's.
+        Assert.Equal(HttpStatusCode.OK, (await ops.GetAsync($"/api/ledger/accounts/{account}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ops.GetAsync($"/api/trading/accounts/{trading}/audit")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await ops.PostJsonAsync($"/api/ledger/accounts/{account}/withdrawals", new { amount = 1m })).StatusCode);
+        Assert.Equal(before, await StateAsync(alice, account, portfolio, trading, pending));
+
+        // Paying someone needs only the payer's rights: Alice pays into Mallory's account.
+        Assert.Equal(HttpStatusCode.Created, (await alice.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = account, toAccountId = mallorys, amount = 1m })).StatusCode);
+        Assert.Equal(1m, (await mallory.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{mallorys}")).GetProperty("balance").GetDecimal());
+    }
+
+    [Fact]
+    public async Task Operator_only_routes_refuse_owners_with_403_and_change_nothing()
+    {
+        await using var factory = Host();
+        var alice = factory.CreateClient().As(Alice);
+        var ops = factory.CreateClient().As(Operator);
+        var account = await IdAsync(await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
+        var trading = await IdAsync(await alice.PostJsonAsync("/api/trading/accounts", new { initialBalance = 1_000m, maxDrawdownLimitPct = 50m }));
+
+        var refused = new List<string>();
+        foreach (var (method, path, body) in new (string, string, object?)[]
+                 {
+                     ("POST", $"/api/ledger/accounts/{account}/deposits", new { amount = 5m }),
+                     ("PUT", "/api/portfolio/tokens/OWNED", new { quoteCurrency = "USD" }),
+                     ("POST", $"/api/trading/accounts/{trading}/suspend", null),
+                     ("POST", $"/api/trading/accounts/{trading}/resume", null),
+                 })
+        {
+            var response = await SendAsync(alice, method, path, body);
+            if (response.StatusCode != HttpStatusCode.Forbidden) refused.Add($"{method} {path}: {(int)response.StatusCode}");
+            else Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Empty(refused);
+        Assert.Equal(0m, (await alice.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{account}")).GetProperty("balance").GetDecimal());
+        Assert.Equal("Active", (await alice.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{trading}")).GetProperty("status").GetString());
+        Assert.Equal(0, (await alice.GetFromJsonAsync<JsonElement>("/api/portfolio/tokens?after=OWNE&limit=1")).EnumerateArray().Count(t => t.GetProperty("symbol").GetString() == "OWNED"));
+
+        // The operator may, on anyone's account.
+        Assert.Equal(HttpStatusCode.Created, (await ops.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 5m })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(ops, "POST", $"/api/trading/accounts/{trading}/suspend", null)).StatusCode);
+        var audit = await alice.GetFromJsonAsync<JsonElement>($"/api/trading/accounts/{trading}/audit");
+        Assert.Contains(audit.GetProperty("items").EnumerateArray(), a => a.GetProperty("actor").GetString() == Operator.Subject);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_belongs_to_its_caller()
+    {
+        await using var factory = Host();
+        var alice = factory.CreateClient().As(Alice);
+        var mallory = factory.CreateClient().As(Mallory);
+        const string key = "shared-key-1";
+
+        var alices = await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }, key);
+        // Another caller's equal key is another key: neither a 422 (which would tell that the key was used) nor Alice's account.
+        var mallorys = await mallory.PostJsonAsync("/api/ledger/accounts", new { currency = "USD" }, key);
+        var (alicesId, mallorysId) = (await IdAsync(alices), await IdAsync(mallorys));
+        Assert.NotEqual(alicesId, mallorysId);
+        // Each caller's replay answers with its own.
+        Assert.Equal(alicesId, await IdAsync(await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }, key)));
+        Assert.Equal("USD", (await (await mallory.PostJsonAsync("/api/ledger/accounts", new { currency = "USD" }, key)).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("currency").GetString());
+    }
+
+    [Fact]
+    public async Task The_rate_limit_answers_429_with_Retry_After_and_then_recovers()
+    {
+        await using var host = await HostProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Monolith"] = database.ConnectionString,
+            ["RateLimiting:PermitsPerSecond"] = "1",
+            ["RateLimiting:Burst"] = "3",
+        });
+        using var client = new HttpClient { BaseAddress = host.BaseAddress }.As(Alice);
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 10 && limited is null; i++)
+        {
+            var response = await client.GetAsync("/api/portfolio/tokens");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
+        }
+        Assert.True(limited is not null, $"no 429 in {string.Join(", ", statuses)}");
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        var wait = limited.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After");
+
+        // Another caller has a bucket of its own.
+        using var other = new HttpClient { BaseAddress = host.BaseAddress }.As(Mallory);
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/portfolio/tokens")).StatusCode);
+
+        await Task.Delay(wait + TimeSpan.FromMilliseconds(200));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/portfolio/tokens")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_oversized_body_gets_413_as_a_problem_and_writes_nothing()
+    {
+        await using var host = await HostProcess.StartAsync(new Dictionary<string, string> { ["ConnectionStrings:Monolith"] = database.ConnectionString });
+        using var client = new HttpClient { BaseAddress = host.BaseAddress }.As(Alice);
+        var padding = new string('x', 64 * 1024);
+        // Without a limit this is a 400: the currency is no ISO code.
+        var body = new StringContent($$"""{"currency":"EUR{{padding}}","overdraftLimit":0}""", Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ledger/accounts") { Content = body };
+        request.Headers.Add("Idempotency-Key", "too-large-1");
+        var response = await client.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        // The key was never stored: the same key with a body of the right size opens the account.
+        var retried = await client.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }, "too-large-1");
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+    }
+
+    static async Task<Guid> IdAsync(HttpResponseMessage response)
+    {
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+    }
+
+    static Task<HttpResponseMessage> SendAsync(HttpClient client, string method, string path, object? body) => method switch
+    {
+        "GET" => client.GetAsync(path),
+        "PUT" => client.PutAsJsonAsync(path, body),
+        _ => body is null ? client.PostAsync(path, null) : client.PostJsonAsync(path, body),
+    };
+
+    /// <summary>What the owner sees of its resources, to compare before and after another caller's attempts.</summary>
+    static async Task<string> StateAsync(HttpClient owner, Guid account, Guid portfolio, Guid trading, Guid pending) => string.Join("\n",
+        await owner.GetStringAsync($"/api/ledger/accounts/{account}"),
+        await owner.GetStringAsync($"/api/ledger/accounts/{account}/entries"),
+        await owner.GetStringAsync($"/api/portfolio/portfolios/{portfolio}/tokens/ACME/history"),
+        await owner.GetStringAsync($"/api/trading/accounts/{trading}"),
+        await owner.GetStringAsync($"/api/trading/accounts/{trading}/trades"),
+        await owner.GetStringAsync($"/api/trading/orders/{pending}"),
+        await owner.GetStringAsync($"/api/trading/accounts/{trading}/audit?limit=500"));
+}

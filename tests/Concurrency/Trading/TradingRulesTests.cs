@@ -46,6 +46,30 @@ public sealed class TradingRulesTests(TestDatabase database) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task Trades_come_in_bounded_pages_that_together_list_each_trade_once()
+    {
+        var account = (await SendAsync(new OpenTradingAccount(Tester, 10_000m, 50m))).Id;
+        var opened = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+            opened.Add((await SendAsync(new FillOrder(Tester, (await SendAsync(new PlaceOrder(Tester, account, "ACME", OrderSide.Buy, 1m, 10m, "s"))).Id, 10m))).TradeId!.Value);
+
+        var listed = new List<Guid>();
+        Guid? after = null;
+        while (true)
+        {
+            var page = await SendAsync(new GetTrades(Tester, account, Limit: 2, After: after));
+            Assert.InRange(page.Count, 0, 2);
+            if (page.Count == 0) break;
+            listed.AddRange(page.Select(t => t.Id));
+            after = page[^1].Id;
+        }
+        Assert.Equal(opened.Order(), listed.Order());
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+        await Assert.ThrowsAsync<FluentValidation.ValidationException>(() => SendAsync(new GetTrades(Tester, account, Limit: GetTrades.MaxLimit + 1)));
+        await Assert.ThrowsAsync<InvalidCursorException>(() => SendAsync(new GetTrades(Tester, account, After: Guid.NewGuid())));
+    }
+
+    [Fact]
     public async Task A_short_sell_earns_when_the_price_falls_and_crossing_the_drawdown_limit_suspends_the_account()
     {
         var account = (await SendAsync(new OpenTradingAccount(Tester, 1_000m, 10m))).Id;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -110,9 +109,8 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
     /// </summary>
     static string Script(IEnumerable<Guid> accounts)
     {
-        static string Token() => Monolith.Host.AccessTokens.Mint(Monolith.Host.AccessTokenOptions.From(new ConfigurationBuilder()
-            .AddJsonFile(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host", "appsettings.json"))
-            .AddJsonFile(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host", "appsettings.Development.json")).Build()), BenchDatabase.Owner.Subject);
+        static string Token() => Monolith.Host.AccessTokens.Mint(
+            Monolith.Host.AccessTokenOptions.Development(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host")), BenchDatabase.Owner.Subject);
         var ids = new StringBuilder();
         foreach (var id in accounts) ids.Append('"').Append(id).Append("\",");
         return $$"""

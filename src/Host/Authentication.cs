@@ -30,6 +30,12 @@ public sealed class AccessTokenOptions
     public static AccessTokenOptions From(IConfiguration configuration) =>
         configuration.GetSection(Section).Get<AccessTokenOptions>() ?? new AccessTokenOptions();
 
+    /// <summary>The settings the Host runs with under ./dev run (Development), read from its content root: what tests and the bench sign with.</summary>
+    public static AccessTokenOptions Development(string contentRoot) => From(new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(contentRoot, "appsettings.json"))
+        .AddJsonFile(Path.Combine(contentRoot, "appsettings.Development.json"))
+        .Build());
+
     /// <summary>What is wrong with these settings, or null: the Host refuses to start without a way to check tokens.</summary>
     public string? Problem() =>
         string.IsNullOrWhiteSpace(Issuer) || string.IsNullOrWhiteSpace(Audience)

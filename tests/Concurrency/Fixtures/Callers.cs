@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Configuration;
 using Monolith.Host;
 using Monolith.Shared.Access;
 
@@ -25,10 +24,7 @@ internal static class Callers
         return client;
     }
 
-    static readonly Lazy<AccessTokenOptions> Development = new(() => AccessTokenOptions.From(new ConfigurationBuilder()
-        .AddJsonFile(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host", "appsettings.json"))
-        .AddJsonFile(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host", "appsettings.Development.json"))
-        .Build()));
+    static readonly Lazy<AccessTokenOptions> Development = new(() => AccessTokenOptions.Development(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host")));
 
     /// <summary>
     /// The Hosts the suite starts, in process or as processes, run as under ./dev run (the development signing key)

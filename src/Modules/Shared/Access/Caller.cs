@@ -34,7 +34,7 @@ public sealed record Caller(string Subject, bool IsOperator = false)
 
     /// <summary>The caller of an authenticated request; the authentication handler has already refused a token without a usable subject.</summary>
     public static Caller Of(ClaimsPrincipal user) =>
-        user.FindFirst(SubjectClaim)?.Value is { Length: > 0 and <= MaxSubjectLength } subject
+        user.FindFirst(SubjectClaim)?.Value is { } subject && IsValidSubject(subject)
             ? new Caller(subject, user.IsInRole(OperatorRole))
             : throw new InvalidOperationException("The request is not authenticated: every API route requires a bearer token.");
 

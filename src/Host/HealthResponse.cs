@@ -15,6 +15,7 @@ internal static class HealthResponse
         {
             status = report.Status.ToString(),
             provider = DatabaseProvider.Current.ToString(),
+            profile = http.RequestServices.GetRequiredService<DatabaseProfile>().ToString(),
             strategies,
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
         }));

@@ -28,6 +28,32 @@ public sealed class StrategySelectionTests
         return scope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>().Name;
     }
 
+    [Theory]
+    [InlineData("PessimisticRowLock", "transfers acknowledged with 201 were lost")]
+    [InlineData("GapLock", "transfers acknowledged with 201 were lost")]
+    [InlineData("SingleWriter", "acknowledged deposit was lost")]
+    [InlineData("RedisLock", "not yet measured")]
+    public void The_cluster_profile_refuses_a_strategy_at_start_up_with_what_was_measured(string strategy, string reason)
+    {
+        if (DatabaseProvider.Current != DatabaseKind.MySql)
+        {
+            var wrongBuild = Assert.Throws<InvalidOperationException>(() => Ledger(("Database:Profile", "GaleraCluster")));
+            Assert.Contains("needs the MySql build", wrongBuild.Message);
+            return;
+        }
+        var refused = Assert.Throws<InvalidOperationException>(() => Ledger(("Database:Profile", "GaleraCluster"), ("Concurrency:Strategy", strategy)));
+        Assert.Contains($"{strategy} for module Ledger is refused on Database:Profile GaleraCluster", refused.Message);
+        Assert.Contains(reason, refused.Message);
+
+        // The suite's switch runs it anyway, to measure it; the single-server profile is untouched.
+        Assert.Equal(strategy, Selected(Ledger(("Database:Profile", "GaleraCluster"), ("Concurrency:Strategy", strategy), ("Concurrency:RunRefusedStrategy", "true"))));
+        Assert.Equal(strategy, Selected(Ledger(("Database:Profile", "SingleServer"), ("Concurrency:Strategy", strategy))));
+    }
+
+    [Fact]
+    public void An_unknown_database_profile_stops_start_up() =>
+        Assert.Contains("Unknown Database:Profile 'Sharded'", Assert.Throws<InvalidOperationException>(() => Ledger(("Database:Profile", "Sharded"))).Message);
+
     [Fact]
     public void PessimisticRowLock_is_the_default() =>
         Assert.Equal(nameof(StrategyName.PessimisticRowLock), Selected(Ledger()));

@@ -24,6 +24,12 @@ public sealed class ConcurrencyOptions
     /// <summary>Attempts in all, the first included; when they run out the API answers 409.</summary>
     public int MaxAttempts { get; set; } = 12;
 
+    /// <summary>
+    /// Concurrency:RunRefusedStrategy, for the race suite only: starts with a strategy that the database profile refuses,
+    /// so that the suite can show the anomaly the refusal is for. Never set it where money is real.
+    /// </summary>
+    public bool RunRefusedStrategy { get; set; }
+
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(4);
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(400);
 

@@ -71,9 +71,10 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
 /// <summary>What all strategies of the application share: options, the retry pipeline, metrics, a logger.</summary>
 public sealed class StrategyRuntime
 {
-    public StrategyRuntime(ConcurrencyOptions options, ConcurrencyMetrics metrics, ILogger<StrategyRuntime> logger)
+    public StrategyRuntime(ConcurrencyOptions options, DatabaseProfile profile, ConcurrencyMetrics metrics, ILogger<StrategyRuntime> logger)
     {
         Options = options;
+        Profile = profile;
         Metrics = metrics;
         Logger = logger;
         Retry = new ResiliencePipelineBuilder()
@@ -96,6 +97,7 @@ public sealed class StrategyRuntime
     }
 
     public ConcurrencyOptions Options { get; }
+    public DatabaseProfile Profile { get; }
     public ConcurrencyMetrics Metrics { get; }
     public ILogger Logger { get; }
     public ResiliencePipeline Retry { get; }

@@ -186,7 +186,10 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         db.ChangeTracker.AutoDetectChangesEnabled = false;
     }
 
-    /// <summary>Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this first.</summary>
+    /// <summary>
+    /// Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this
+    /// first. On a multi-primary cluster every claimed row's does, changed or not (<see cref="WritesEveryClaimedRow"/>).
+    /// </summary>
     protected void BumpVersions()
     {
         foreach (var entry in ChangedVersionedRows())
@@ -195,7 +198,21 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
             var version = entry.Property(nameof(IVersioned.Version));
             version.CurrentValue = (long)version.OriginalValue! + 1;
         }
+        if (!WritesEveryClaimedRow) return;
+        foreach (var row in _claimed)
+        {
+            var version = db.Entry(row).Property(nameof(IVersioned.Version));
+            if (!version.IsModified) version.CurrentValue = (long)version.OriginalValue! + 1;
+        }
     }
+
+    /// <summary>
+    /// Whether every claimed row is written. On a Galera cluster a claim's lock holds only on this node, and a unit on
+    /// another node that changes the row neither waits nor conflicts with it, unless this unit writes the row too: then
+    /// the later of the two to commit fails certification (1213) and re-runs. A claim becomes a write, so that write skew
+    /// and read skew over claimed rows become write-write conflicts (docs/scale-out.md).
+    /// </summary>
+    protected bool WritesEveryClaimedRow => runtime.Profile.WritesEveryClaimedRow();
 
     /// <summary>
     /// Each changed row's version goes up, and so does that of each claimed row whose append-only range

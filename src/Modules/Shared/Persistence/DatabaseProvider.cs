@@ -261,7 +261,10 @@ public static class DatabaseProvider
                     or MySqlErrorCode.AbortingConnection or MySqlErrorCode.NewAbortingConnection or MySqlErrorCode.QueryInterrupted
                     or MySqlErrorCode.NetReadInterrupted or MySqlErrorCode.NetWriteInterrupted or MySqlErrorCode.QueryTimeout
                     or MySqlErrorCode.ClientInteractionTimeout
-                    or (MySqlErrorCode)1927 /* ER_CONNECTION_KILLED (MariaDB) */ => FailureKind.Unavailable,
+                    or (MySqlErrorCode)1927 /* ER_CONNECTION_KILLED (MariaDB) */
+                    // A Galera node that is not part of the primary component, or still joining: "WSREP has not yet
+                    // prepared node for application use".
+                    or (MySqlErrorCode)1047 /* ER_UNKNOWN_COM_ERROR */ => FailureKind.Unavailable,
                 _ when my.IsTransient => FailureKind.Unavailable,
                 _ => FailureKind.Other,
             };

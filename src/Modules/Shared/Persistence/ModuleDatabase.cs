@@ -45,6 +45,11 @@ public static class ModuleDatabase
     {
         var connectionString = ConnectionString(configuration);
         services.AddHealthChecks().AddCheck<ModuleDatabaseHealthCheck<TDb>>($"{module}-database", timeout: HealthCheckTimeout);
+        if (DatabaseProfiles.From(configuration) == DatabaseProfile.GaleraCluster && services.All(s => s.ServiceType != typeof(GaleraNodeHealthCheck)))
+        {
+            services.AddSingleton(new GaleraNodeHealthCheck(connectionString));
+            services.AddHealthChecks().AddCheck<GaleraNodeHealthCheck>("galera-node", timeout: HealthCheckTimeout);
+        }
         // Every module's context is also a ModuleDbContext, for what concerns them all (the test fixtures drop the database through one).
         services.AddScoped<ModuleDbContext>(sp => sp.GetRequiredService<TDb>());
         // The factory gives each attempt of a unit a context of its own (the strategies' sessions), and each scope one for
@@ -62,4 +67,41 @@ internal sealed class ModuleDatabaseHealthCheck<TDb>(TDb db) : IHealthCheck wher
         await db.Database.CanConnectAsync(ct)
             ? HealthCheckResult.Healthy($"{DatabaseProvider.Current} reachable")
             : HealthCheckResult.Unhealthy($"{DatabaseProvider.Current} unreachable");
+}
+
+/// <summary>
+/// /health on <see cref="DatabaseProfile.GaleraCluster"/>: the node's state in the cluster. Only a Synced node serves
+/// this Host's writes; any other state is unhealthy, and a load balancer should route around the Host.
+/// </summary>
+internal sealed class GaleraNodeHealthCheck(string connectionString) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await using var connection = DatabaseProvider.Connect(connectionString);
+            await connection.OpenAsync(ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SHOW STATUS WHERE Variable_name IN ('wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_cluster_status'); " +
+                                  "SHOW SESSION VARIABLES LIKE 'wsrep_sync_wait'";
+            var status = new Dictionary<string, string>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+                do
+                {
+                    while (await reader.ReadAsync(ct)) status[reader.GetString(0)] = reader.GetString(1);
+                } while (await reader.NextResultAsync(ct));
+            var description = $"node {status.GetValueOrDefault("wsrep_local_state_comment", "?")}, cluster {status.GetValueOrDefault("wsrep_cluster_status", "?")} " +
+                              $"of {status.GetValueOrDefault("wsrep_cluster_size", "?")} nodes, wsrep_sync_wait {status.GetValueOrDefault("wsrep_sync_wait", "?")}";
+            if (status.GetValueOrDefault("wsrep_local_state_comment") != "Synced" || status.GetValueOrDefault("wsrep_cluster_status") != "Primary")
+                return new HealthCheckResult(context.Registration.FailureStatus, description);
+            // Without causal reads, a read here may miss a write another node has acknowledged.
+            return status.GetValueOrDefault("wsrep_sync_wait") is "0" or null
+                ? HealthCheckResult.Degraded(description + ": reads may miss writes acknowledged through other nodes")
+                : HealthCheckResult.Healthy(description);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, $"the Galera node did not answer: {e.GetType().Name}");
+        }
+    }
 }

@@ -355,6 +355,7 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
             return entry.Properties.Any(p => !Equals(p.CurrentValue, settled[p.Metadata]));
         }).ToList();
         foreach (var entry in changed) EnsureClaimed(entry);
+        if (WritesEveryClaimedRow) changed.AddRange(Claimed.Where(row => changed.All(e => e.Entity != row)).Select(row => Db.Entry(row)));
         foreach (var entry in changed)
         {
             var row = (IVersioned)entry.Entity;

@@ -74,7 +74,8 @@ switch (mode)
     }
     case "matrix":
     {
-        Console.WriteLine(await Monolith.Bench.AnomalyMatrix.WriteAsync(Option("in", "artifacts"), Option("doc", "docs/strategies.md")));
+        var settings = Option("settings", string.Join(',', Monolith.Bench.AnomalyMatrix.Providers)).Split(',');
+        Console.WriteLine(await Monolith.Bench.AnomalyMatrix.WriteAsync(Option("in", "artifacts"), Option("doc", "docs/strategies.md"), settings));
         return 0;
     }
     case "report":

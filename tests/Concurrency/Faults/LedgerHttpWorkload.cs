@@ -19,10 +19,12 @@ namespace Monolith.Tests.Concurrency.Faults;
 /// strikes; then every request that got no definite answer (5xx, or none) is retried with its key until it gets one,
 /// as a careful client would. What it checks: no answer is a 500; every transfer answered 201 is in the database
 /// exactly once and no other is (a write answered 503 was either not made, or its retry finds it); the money
-/// invariants hold.
+/// invariants hold. Client c sends to Host c modulo the Hosts given: one in process, or several processes.
 /// </summary>
-internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, TestDatabase database)
+internal sealed class LedgerHttpWorkload(IReadOnlyList<Func<HttpClient>> hosts, TestDatabase database, WebApplicationFactory<Program>? inProcessHost = null)
 {
+    public LedgerHttpWorkload(WebApplicationFactory<Program> host, TestDatabase database) : this([host.CreateClient], database, host) { }
+
     const int Accounts = 8;
     const decimal Funding = 1_000_000m;
     static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60); // a request with no answer by then is "no answer"
@@ -36,6 +38,7 @@ internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, Te
     /// <summary>Opens <paramref name="count"/> connections from the Host's own pool and holds them until disposed.</summary>
     public async Task<IAsyncDisposable> HoldConnectionsAsync(int count)
     {
+        var host = inProcessHost ?? throw new InvalidOperationException("Only a Host in this process lends its connections.");
         var scopes = new List<AsyncServiceScope>();
         for (var i = 0; i < count; i++)
         {
@@ -66,9 +69,12 @@ internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, Te
     /// <summary>Requests sent so far, retries excluded: the fault script paces itself by it.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>Answers so far, retries excluded, by status (0: no answer).</summary>
+    public int Answered(int status) => _attempts.Count(a => !a.Retry && a.Status == status);
+
     public async Task<Outcome> RunAsync(int clients, Func<LedgerHttpWorkload, Task> fault, int hotAccounts = Accounts)
     {
-        var setup = Client();
+        var setup = Client(0);
         for (var i = 0; i < Accounts; i++)
         {
             var opened = await setup.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" });
@@ -85,7 +91,7 @@ internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, Te
         });
         await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
-            var client = Client();
+            var client = Client(c);
             var random = new Random(c);
             while (!stop.IsCancellationRequested)
             {
@@ -99,15 +105,17 @@ internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, Te
         await faultDone;
 
         // The fault is over: every request without a definite answer is retried with its key until it has one.
-        var settle = Client();
         var unresolved = new List<string>();
-        foreach (var pending in _attempts.Where(a => !a.Definite).ToList())
+        var settle = Enumerable.Range(0, hosts.Count).Select(Client).ToList();
+        var pendings = _attempts.Where(a => !a.Definite).ToList();
+        foreach (var (pending, index) in pendings.Select((p, i) => (p, i)))
         {
+            // Round the Hosts, as a load balancer would send the retries: one of them may be the one still down.
             Attempt last = pending;
             for (var i = 0; i < 30 && !last.Definite; i++)
             {
                 if (i > 0) await Task.Delay(500);
-                last = await SendAsync(settle, pending.Key, pending.Body, retry: true);
+                last = await SendAsync(settle[(index + i) % settle.Count], pending.Key, pending.Body, retry: true);
                 _attempts.Add(last);
             }
             if (!last.Definite) unresolved.Add($"key {pending.Key}: still {last.Status} after 30 retries");
@@ -116,9 +124,9 @@ internal sealed class LedgerHttpWorkload(WebApplicationFactory<Program> host, Te
         return await CheckAsync(unresolved);
     }
 
-    HttpClient Client()
+    HttpClient Client(int index)
     {
-        var client = host.CreateClient().As(Tester);
+        var client = hosts[index % hosts.Count]().As(Tester);
         client.Timeout = ClientTimeout;
         return client;
     }

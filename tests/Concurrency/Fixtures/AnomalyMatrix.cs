@@ -21,8 +21,11 @@ internal static class AnomalyMatrix
     static readonly string[] Columns =
         [LostUpdate, WriteSkew, WriteSkewOverARowOnlyRead, ReadSkew, PhantomBehindItsOwnerRow, PhantomGuardedByTheRangeAlone, DoubleApply, LostFencedWrite];
 
-    public static void Record(string strategy, string anomaly, string observed) =>
-        RaceReport.Append($"anomalies-{DatabaseProvider.Current}.tsv",
+    public static void Record(string strategy, string anomaly, string observed) => Record(strategy, anomaly, DatabaseProvider.Current.ToString(), observed);
+
+    /// <summary>An observation in a setting other than one server of this build's provider (a cluster): artifacts/anomalies-&lt;setting&gt;.tsv.</summary>
+    public static void Record(string strategy, string anomaly, string setting, string observed) =>
+        RaceReport.Append($"anomalies-{setting}.tsv",
             $"{strategy}\t{Array.IndexOf(Columns, anomaly)}\t{anomaly}\t{observed.ReplaceLineEndings(" ")}");
 
     /// <summary>The cell for one run: the first violation seen, or how the strategy kept the anomaly out.</summary>

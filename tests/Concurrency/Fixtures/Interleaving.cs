@@ -8,9 +8,11 @@ namespace Monolith.Tests.Concurrency.Fixtures;
 /// <summary>
 /// Runs two units through a strategy so that both have read before either writes: the first pauses after its reads
 /// until the second has read too, or is seen waiting for a lock; then the first goes on, and when it is done (or is
-/// itself seen waiting), the second. Only first attempts pause; re-runs go straight through.
+/// itself seen waiting), the second. Only first attempts pause; re-runs go straight through. The second unit runs on
+/// <paramref name="secondServices"/> when given: another stack, on another node of a cluster.
 /// </summary>
-internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHelper output, Func<Task<bool>>? waitsOutsideTheDatabase = null)
+internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHelper output, Func<Task<bool>>? waitsOutsideTheDatabase = null,
+    IServiceProvider? secondServices = null)
     where TDb : ModuleDbContext
 {
     public delegate Task Unit(IWriteSession<TDb> session, Func<Task> pause, CancellationToken ct);
@@ -31,17 +33,18 @@ internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHe
     public async Task<Outcome> RunAsync(Unit first, Unit second)
     {
         using var counters = new ConcurrencyCounters(services.GetRequiredService<ConcurrencyMetrics>());
+        using var secondCounters = secondServices is null ? null : new ConcurrencyCounters(secondServices.GetRequiredService<ConcurrencyMetrics>());
         await using var probeScope = services.CreateAsyncScope();
         var probe = probeScope.ServiceProvider.GetRequiredService<TDb>();
         var (read1, go1, read2, go2) = (new TaskCompletionSource(), new TaskCompletionSource(), new TaskCompletionSource(), new TaskCompletionSource());
 
-        var run1 = RunPausingAsync(first, read1, go1);
+        var run1 = RunPausingAsync(services, first, read1, go1);
         var run2 = Task.CompletedTask;
         bool blocked;
         try
         {
             await Task.WhenAny(read1.Task, run1);
-            run2 = RunPausingAsync(second, read2, go2);
+            run2 = RunPausingAsync(secondServices ?? services, second, read2, go2);
             blocked = await LockWaits.ArrivedOrBlockedAsync(Task.WhenAny(read2.Task, run2), probe, waitsOutsideTheDatabase);
             output.WriteLine(blocked ? "second session waited for a lock" : "second session read alongside the first");
 
@@ -54,10 +57,10 @@ internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHe
             go1.TrySetResult();
             go2.TrySetResult();
         }
-        return new Outcome(await CaptureAsync(run1), await CaptureAsync(run2), blocked, counters.Conflicts);
+        return new Outcome(await CaptureAsync(run1), await CaptureAsync(run2), blocked, counters.Conflicts + (secondCounters?.Conflicts ?? 0));
     }
 
-    async Task RunPausingAsync(Unit unit, TaskCompletionSource read, TaskCompletionSource go)
+    static async Task RunPausingAsync(IServiceProvider services, Unit unit, TaskCompletionSource read, TaskCompletionSource go)
     {
         await Task.Yield();
         await using var scope = services.CreateAsyncScope();

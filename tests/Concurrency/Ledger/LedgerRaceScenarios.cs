@@ -14,33 +14,11 @@ namespace Monolith.Tests.Concurrency.Ledger;
 /// <summary>
 /// The Ledger race scenarios, written once and run for every strategy (one class each, one database each) and for
 /// the unsafe baseline, which must be caught: where a strategy must end with no violation, the baseline must end
-/// with at least one.
+/// with at least one. The bank workload over a hot set, then the interleavings (<see cref="LedgerInterleavings"/>).
 /// </summary>
-public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncLifetime
+public abstract class LedgerRaceScenarios(TestDatabase database, ITestOutputHelper output)
+    : LedgerInterleavings(output, (strategy, _) => database.Services(strategy)), IClassFixture<TestDatabase>
 {
-    readonly TestDatabase _database;
-    readonly ITestOutputHelper _output;
-
-    protected LedgerRaceScenarios(TestDatabase database, ITestOutputHelper output)
-    {
-        _database = database;
-        _output = output;
-        Services = database.Services(Strategy);
-    }
-
-    protected abstract string Strategy { get; }
-    protected virtual bool IsUnsafeBaseline => false;
-
-    /// <summary>
-    /// Whether write skew over a row a unit only read is prevented: only by strategies that protect what a unit read,
-    /// not just what it claimed (docs/strategies.md); null where neither outcome is certain.
-    /// </summary>
-    protected virtual bool? RowsOnlyReadOutcome => false;
-    protected ServiceProvider Services { get; }
-
-    public Task InitializeAsync() => Task.CompletedTask;
-    public async Task DisposeAsync() => await Services.DisposeAsync();
-
     [Theory]
     [InlineData(2)]
     [InlineData(8)]
@@ -48,9 +26,9 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
     {
         var options = new BankWorkloadOptions(hotAccounts);
         var result = await new BankWorkload(Services).RunAsync(options, seed: hotAccounts);
-        RaceReport.Write(Strategy, $"bank, {options.Workers} workers, {hotAccounts} hot accounts", result.ToString());
-        _output.WriteLine(result.ToString());
-        foreach (var violation in result.Violations.Take(20)) _output.WriteLine(violation);
+        RaceReport.Write(Strategy, $"bank, {options.Workers} workers, {hotAccounts} hot accounts{SettingSuffix}", result.ToString());
+        Output.WriteLine(result.ToString());
+        foreach (var violation in result.Violations.Take(20)) Output.WriteLine(violation);
 
         if (!result.StoppedEarly) Assert.Equal(options.Workers * options.OperationsPerWorker, result.Operations);
         Assert.True(result.ReaderSnapshots > 0, "the readers took no snapshot");
@@ -63,6 +41,57 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
             Assert.Empty(result.Violations);
             Assert.InRange(result.GaveUp, 0, GiveUpCeilings.For(Strategy, GiveUpCeilings.Bank, result.Operations));
         }
+    }
+
+}
+
+/// <summary>
+/// Two units of work interleaved so that both read before either writes, one anomaly per scenario. On a cluster
+/// (tests/Cluster) each interleaving's second unit, and every other request for one idempotency key, runs on a stack
+/// bound to a second node.
+/// </summary>
+public abstract class LedgerInterleavings : IAsyncLifetime
+{
+    readonly ITestOutputHelper _output;
+    protected ITestOutputHelper Output => _output;
+
+    /// <summary><paramref name="stackOnNode"/> builds the stack for a strategy on node 1 or node 2 of the setting.</summary>
+    protected LedgerInterleavings(ITestOutputHelper output, Func<string, int, ServiceProvider> stackOnNode)
+    {
+        _output = output;
+        Services = stackOnNode(Strategy, 1);
+        SecondServices = stackOnNode(Strategy, 2);
+    }
+
+    protected abstract string Strategy { get; }
+    protected virtual bool IsUnsafeBaseline => false;
+
+    /// <summary>Where the scenarios run, for the anomaly matrix: the provider, or a cluster setting.</summary>
+    protected virtual string Setting => Monolith.Shared.Persistence.DatabaseProvider.Current.ToString();
+
+    /// <summary>Whether a lost update is prevented; null where neither outcome is certain.</summary>
+    protected virtual bool? LostUpdateOutcome => !IsUnsafeBaseline;
+
+    /// <summary>Whether write skew over two claimed rows is prevented; null where neither outcome is certain.</summary>
+    protected virtual bool? WriteSkewOutcome => !IsUnsafeBaseline;
+
+    /// <summary>Whether read skew over claimed rows is prevented. The unsafe baseline reads from one snapshot on InnoDB (REPEATABLE READ), so there it is safe by accident.</summary>
+    protected virtual bool? ReadSkewOutcome => !IsUnsafeBaseline || LockWaits.IsMySql;
+
+    /// <summary>
+    /// Whether write skew over a row a unit only read is prevented: only by strategies that protect what a unit read,
+    /// not just what it claimed (docs/strategies.md); null where neither outcome is certain.
+    /// </summary>
+    protected virtual bool? RowsOnlyReadOutcome => false;
+    protected ServiceProvider Services { get; }
+    ServiceProvider SecondServices { get; }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        if (SecondServices != Services) await SecondServices.DisposeAsync();
     }
 
     [Fact]
@@ -92,7 +121,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         var violations = await CheckAsync(account);
         var balance = await BalanceAsync(account);
         if (balance != 130m) violations.Insert(0, $"balance {balance:0.00}, expected 130");
-        AssertOutcome(AnomalyMatrix.LostUpdate, violations, outcome, prevented: !IsUnsafeBaseline);
+        AssertOutcome(AnomalyMatrix.LostUpdate, violations, outcome, prevented: LostUpdateOutcome);
     }
 
     [Fact]
@@ -109,9 +138,9 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         var violations = await CheckAsync(a, b);
         var joint = await BalanceAsync(a) + await BalanceAsync(b);
         if (joint < 0) violations.Insert(0, $"joint balance {joint:0.00} is below zero");
-        if (!IsUnsafeBaseline)
+        if (WriteSkewOutcome == true)
             Assert.Single(new[] { outcome.First, outcome.Second }, e => e is BusinessRuleException);
-        AssertOutcome(AnomalyMatrix.WriteSkew, violations, outcome, prevented: !IsUnsafeBaseline);
+        AssertOutcome(AnomalyMatrix.WriteSkew, violations, outcome, prevented: WriteSkewOutcome);
     }
 
     [Fact]
@@ -164,8 +193,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
 
         var violations = await CheckAsync(a, b);
         if (seen != 200m) violations.Insert(0, $"the unit committed having seen a total of {seen:0.00}; the accounts always held 200");
-        // The unsafe baseline reads from one snapshot on InnoDB (REPEATABLE READ), so there it is safe by accident.
-        AssertOutcome(AnomalyMatrix.ReadSkew, violations, outcome, prevented: !IsUnsafeBaseline || LockWaits.IsMySql);
+        AssertOutcome(AnomalyMatrix.ReadSkew, violations, outcome, prevented: ReadSkewOutcome);
     }
 
     [Fact]
@@ -194,16 +222,16 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         var from = await OpenFundedAsync(100m);
         var to = await OpenFundedAsync(0m);
         var key = $"same-{Guid.NewGuid():N}";
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
         {
-            await using var scope = Services.CreateAsyncScope();
+            await using var scope = (i % 2 == 0 ? Services : SecondServices).CreateAsyncScope();
             try { return (Guid?)(await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Transfer(Tester, from, to, 1m, key))).Id; }
             catch (ContentionException) { return null; }
         }));
 
         var answered = outcomes.OfType<Guid>().Distinct().ToList();
         var gaveUp = outcomes.Count(o => o is null);
-        AnomalyMatrix.Record(Strategy, AnomalyMatrix.DoubleApply, answered.Count > 1
+        AnomalyMatrix.Record(Strategy, AnomalyMatrix.DoubleApply, Setting, answered.Count > 1
             ? $"**occurs**: {answered.Count} operations for one key"
             : gaveUp == 0 ? "applied once, 16 of 16 answered it" : $"applied once; {gaveUp} of 16 answered 409");
         await using var check = Services.CreateAsyncScope();
@@ -239,12 +267,12 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
     void AssertOutcome(string anomaly, List<string> violations, Interleaving<LedgerDbContext>.Outcome outcome, bool? prevented)
     {
         foreach (var violation in violations) _output.WriteLine(violation);
-        AnomalyMatrix.Record(Strategy, anomaly, AnomalyMatrix.Observed(violations, outcome.Prevention));
+        AnomalyMatrix.Record(Strategy, anomaly, Setting, AnomalyMatrix.Observed(violations, outcome.Prevention));
         if (prevented == true) Assert.Empty(violations);
         else if (prevented == false) Assert.NotEmpty(violations);
     }
 
-    static async Task DepositAsync(IWriteSession<LedgerDbContext> session, Guid id, decimal amount, Func<Task> pause, CancellationToken ct)
+    internal static async Task DepositAsync(IWriteSession<LedgerDbContext> session, Guid id, decimal amount, Func<Task> pause, CancellationToken ct)
     {
         var account = (await session.LoadForWriteAsync<Account>([id], ct)).Single();
         await pause();
@@ -260,7 +288,7 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
         session.Db.Entries.Add(accounts.Single(x => x.Id == debit).Post(-100m, Guid.CreateVersion7(), OperationKind.Withdrawal));
     }
 
-    static async Task WithdrawWithinJointLimitReadingTheOtherAsync(IWriteSession<LedgerDbContext> session, Guid debit, Guid other, Func<Task> pause, CancellationToken ct)
+    internal static async Task WithdrawWithinJointLimitReadingTheOtherAsync(IWriteSession<LedgerDbContext> session, Guid debit, Guid other, Func<Task> pause, CancellationToken ct)
     {
         var mine = (await session.LoadForWriteAsync<Account>([debit], ct)).Single();
         var theirs = await session.Db.Accounts.AsNoTracking().Where(x => x.Id == other).Select(x => x.Balance).SingleAsync(ct);
@@ -280,7 +308,9 @@ public abstract class LedgerRaceScenarios : IClassFixture<TestDatabase>, IAsyncL
     }
 
     Task<Interleaving<LedgerDbContext>.Outcome> TwoSessionsAsync(Interleaving<LedgerDbContext>.Unit first, Interleaving<LedgerDbContext>.Unit second) =>
-        new Interleaving<LedgerDbContext>(Services, _output).RunAsync(first, second);
+        new Interleaving<LedgerDbContext>(Services, _output, secondServices: SecondServices).RunAsync(first, second);
+
+    protected string SettingSuffix => Setting == Monolith.Shared.Persistence.DatabaseProvider.Current.ToString() ? "" : $", {Setting}";
 
     Task<Guid> OpenFundedAsync(decimal amount, decimal overdraftLimit = 0m) => Services.OpenFundedAsync(amount, overdraftLimit);
 

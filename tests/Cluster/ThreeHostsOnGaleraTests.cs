@@ -1,0 +1,71 @@
+using Monolith.Shared.Concurrency;
+using Monolith.Tests.Concurrency.Fixtures;
+using Monolith.Tests.Concurrency.ScaleOut;
+using Xunit.Abstractions;
+
+namespace Monolith.Tests.Cluster;
+
+/// <summary>
+/// Three Host processes, each bound to its own Galera node under the cluster profile, racing the Ledger and Portfolio
+/// HTTP workloads with the checks of ThreeHostsRaceTests, which every strategy passes on one server. On the cluster
+/// every strategy lost acknowledged transfers there, which is why the profile refuses them all (docs/scale-out.md):
+/// run anyway with the suite's switch, the checks must catch it.
+/// </summary>
+public sealed class ThreeHostsOnGaleraTests(ClusterDatabase cluster, ITestOutputHelper output) : IClassFixture<ClusterDatabase>
+{
+    [Theory]
+    [InlineData(nameof(StrategyName.PessimisticRowLock))]
+    [InlineData(nameof(StrategyName.OptimisticCas))]
+    [InlineData(nameof(StrategyName.HybridMvcc))]
+    [InlineData(nameof(StrategyName.GapLock))]
+    [InlineData(nameof(StrategyName.SerializableRetry))]
+    public async Task Three_Hosts_on_three_nodes_lose_acknowledged_transfers_under_a_refused_strategy(string strategy)
+    {
+        await using var hosts = await HostGroup.StartAsync(GaleraCluster.Nodes.Select(node => cluster.HostSettings(strategy, node, runRefused: true)));
+        var (ledger, portfolio) = await ThreeHostsRaceTests.RaceAsync(hosts, cluster.OnFirstNode);
+
+        var figures = $"ledger {ledger}; portfolio {portfolio}";
+        RaceReport.Write(strategy, "three Hosts over HTTP, one per Galera node (refused, run anyway)", figures);
+        output.WriteLine(figures);
+        foreach (var violation in ledger.Violations.Concat(portfolio.Violations).Take(20)) output.WriteLine(violation);
+        Assert.True(ledger.Created > 0 && portfolio.Created > 0, figures);
+        Assert.NotEmpty(ledger.Violations);
+    }
+
+    [Fact(Skip = "Needs a strategy that holds on the cluster, and none does yet: run with PessimisticRowLock forced, the node death was met " +
+                 "as it should be (its Host answered 503 with Retry-After, no 500, the node rejoined in 27 s), but transfers were lost as they " +
+                 "are without a fault (docs/scale-out.md)")]
+    public async Task A_node_killed_mid_race_loses_no_acknowledged_write_and_its_Host_answers_503_until_it_rejoins()
+    {
+        const int node = 3;
+        await using var hosts = await HostGroup.StartAsync(GaleraCluster.Nodes.Select(n => cluster.HostSettings(nameof(StrategyName.PessimisticRowLock), n, runRefused: true)));
+        var rejoined = TimeSpan.Zero;
+        var unavailableWhileDown = 0;
+        var (ledger, portfolio) = await ThreeHostsRaceTests.RaceAsync(hosts, cluster.OnFirstNode, async workload =>
+        {
+            while (workload.Requests < 300) await Task.Delay(20);
+            await GaleraCluster.KillAsync(node);
+            var killedAt = workload.Requests;
+            var unavailableBefore = workload.Answered(503);
+            while (workload.Requests < killedAt + 300) await Task.Delay(20);
+            unavailableWhileDown = workload.Answered(503) - unavailableBefore;
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            await GaleraCluster.StartAsync();
+            rejoined = started.Elapsed;
+            var back = workload.Requests;
+            while (workload.Requests < back + 300) await Task.Delay(20);
+        });
+
+        var figures = $"node {node} killed after 300 ledger requests, back and synced after {rejoined.TotalSeconds:F0} s; " +
+                      $"{unavailableWhileDown} × 503 while it was down; ledger {ledger}; portfolio {portfolio}";
+        RaceReport.Write(nameof(StrategyName.PessimisticRowLock), "three Hosts on Galera, a node killed mid-race", figures);
+        output.WriteLine(figures);
+        foreach (var violation in ledger.Violations.Concat(portfolio.Violations).Take(20)) output.WriteLine(violation);
+        Assert.Empty(ledger.Violations);
+        Assert.Empty(portfolio.Violations);
+        Assert.Equal(0, ledger.ServerErrors);
+        // The Host on the dead node had requests routed to it and answered them, with 503: the node's death was met.
+        Assert.True(unavailableWhileDown > 0, figures);
+        Assert.Equal("Synced", await GaleraCluster.StatusAsync(node, "wsrep_local_state_comment"));
+    }
+}

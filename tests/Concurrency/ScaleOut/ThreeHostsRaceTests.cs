@@ -1,0 +1,87 @@
+using Monolith.Shared.Concurrency;
+using Monolith.Tests.Concurrency.Faults;
+using Monolith.Tests.Concurrency.Fixtures;
+using Monolith.Tests.Concurrency.Portfolio;
+using Xunit.Abstractions;
+
+namespace Monolith.Tests.Concurrency.ScaleOut;
+
+/// <summary>
+/// Three Host processes on one database, as behind a load balancer: the Ledger and Portfolio HTTP race workloads at
+/// once, their clients spread over the three, under each strategy. Each process has its own connection pool, its own
+/// retries and, under SingleWriter, its own writers, so what keeps the money right is what the database enforces
+/// between processes. The checks are the single-Host ones (docs/scale-out.md).
+/// </summary>
+public sealed class ThreeHostsRaceTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+{
+    const int LedgerClients = 12;
+    const int LedgerRequests = 900;
+    const int PortfolioClients = 6;
+    const int PortfolioRequests = 300;
+
+    [Theory]
+    [InlineData(nameof(StrategyName.PessimisticRowLock))]
+    [InlineData(nameof(StrategyName.OptimisticCas))]
+    [InlineData(nameof(StrategyName.HybridMvcc))]
+    [InlineData(nameof(StrategyName.GapLock))]
+    [InlineData(nameof(StrategyName.SerializableRetry))]
+    [InlineData(nameof(StrategyName.SingleWriter))]
+    public async Task Three_Hosts_on_one_database_keep_the_ledger_and_portfolio_invariants(string strategy)
+    {
+        await using var hosts = await HostGroup.StartAsync(Enumerable.Range(0, 3).Select(_ => new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Monolith"] = database.ConnectionString,
+            ["Concurrency:Strategy"] = strategy,
+        }));
+        var (ledger, portfolio) = await RaceAsync(hosts, database);
+
+        var figures = $"ledger {ledger}; portfolio {portfolio}";
+        RaceReport.Write(strategy, "three Hosts over HTTP, one database", figures);
+        output.WriteLine(figures);
+        foreach (var violation in ledger.Violations.Concat(portfolio.Violations).Take(20)) output.WriteLine(violation);
+        Assert.Empty(ledger.Violations);
+        Assert.Empty(portfolio.Violations);
+        Assert.True(ledger.Created > 0 && portfolio.Created > 0, figures);
+        Assert.Equal(0, ledger.ServerErrors);
+    }
+
+    /// <summary>Both workloads at once, their clients spread over <paramref name="hosts"/>.</summary>
+    internal static async Task<(LedgerHttpWorkload.Outcome Ledger, PortfolioHttpWorkload.Outcome Portfolio)> RaceAsync(HostGroup hosts, TestDatabase database,
+        Func<LedgerHttpWorkload, Task>? fault = null)
+    {
+        var ledger = new LedgerHttpWorkload(hosts.Clients, database);
+        var portfolio = new PortfolioHttpWorkload(hosts.Clients, database);
+        var ledgerRun = ledger.RunAsync(LedgerClients, fault ?? (async w => { while (w.Requests < LedgerRequests) await Task.Delay(50); }), hotAccounts: 4);
+        var portfolioRun = portfolio.RunAsync(PortfolioClients, PortfolioRequests);
+        return (await ledgerRun, await portfolioRun);
+    }
+}
+
+/// <summary>Host processes started together, each on its own port, and a client factory per Host.</summary>
+internal sealed class HostGroup : IAsyncDisposable
+{
+    HostGroup(IReadOnlyList<HostProcess> hosts) => Hosts = hosts;
+
+    public IReadOnlyList<HostProcess> Hosts { get; }
+
+    public IReadOnlyList<Func<HttpClient>> Clients => Hosts.Select(h => (Func<HttpClient>)(() => new HttpClient { BaseAddress = h.BaseAddress })).ToList();
+
+    public static async Task<HostGroup> StartAsync(IEnumerable<IReadOnlyDictionary<string, string>> settings)
+    {
+        var starting = settings.Select(HostProcess.StartAsync).ToList();
+        try
+        {
+            return new HostGroup(await Task.WhenAll(starting));
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in Hosts) await host.DisposeAsync();
+    }
+}

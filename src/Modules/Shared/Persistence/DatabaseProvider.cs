@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 #if MYSQL
+using Microsoft.EntityFrameworkCore.Update;
 using MySqlConnector;
 #else
 using Npgsql;
@@ -43,11 +44,17 @@ public static class DatabaseProvider
     public const DatabaseKind Current = DatabaseKind.PostgreSql;
 #endif
 
-    public static TBuilder UseModuleDatabase<TBuilder>(this TBuilder options, string connectionString, string module)
+    public static TBuilder UseModuleDatabase<TBuilder>(this TBuilder options, string connectionString, string module,
+        DatabaseProfile profile = DatabaseProfile.SingleServer)
         where TBuilder : DbContextOptionsBuilder
     {
 #if MYSQL
-        options.UseMySql(connectionString, ServerVersion, o => o.MigrationsHistoryTable($"{module}__ef_migrations_history"));
+        options.UseMySql(connectionString, ServerVersion, o =>
+        {
+            o.MigrationsHistoryTable($"{module}__ef_migrations_history");
+            if (profile == DatabaseProfile.GaleraCluster) o.MaxBatchSize(1);
+        });
+        if (profile == DatabaseProfile.GaleraCluster) options.ReplaceService<IUpdateSqlGenerator, GaleraUpdateSqlGenerator>();
 #else
         options.UseNpgsql(connectionString, o => o.MigrationsHistoryTable("__ef_migrations_history", module));
 #endif
@@ -325,3 +332,22 @@ public static class DatabaseProvider
 #endif
     }
 }
+
+#if MYSQL
+/// <summary>
+/// SaveChanges on a Galera node (<see cref="DatabaseProfile.GaleraCluster"/>): one statement per round trip. When a
+/// replicated write aborts a local transaction (a brute-force abort), MariaDB rolls it back at once but reports it only
+/// at the start of the client's next round trip; a statement that follows another in the same round trip (EF's batches,
+/// and the "SET AUTOCOMMIT = 1" Pomelo puts before each one) runs after the rollback, in autocommit, and commits on its
+/// own. Measured: with three Hosts on three nodes, transfers lost half their writes and money stopped adding up
+/// (docs/scale-out.md). So EF sends one statement per command (MaxBatchSize 1) and no autocommit prefix, which a unit
+/// never needs: every write runs inside the strategy's own transaction.
+/// </summary>
+#pragma warning disable EF1001 // Pomelo's update SQL generator is internal API; only its autocommit prefix is dropped.
+internal sealed class GaleraUpdateSqlGenerator(UpdateSqlGeneratorDependencies dependencies, Pomelo.EntityFrameworkCore.MySql.Infrastructure.Internal.IMySqlOptions options)
+    : Pomelo.EntityFrameworkCore.MySql.Update.Internal.MySqlUpdateSqlGenerator(dependencies, options)
+{
+    public override void PrependEnsureAutocommit(System.Text.StringBuilder commandStringBuilder) { }
+}
+#pragma warning restore EF1001
+#endif

@@ -55,7 +55,8 @@ public static class ModuleDatabase
         // The factory gives each attempt of a unit a context of its own (the strategies' sessions), and each scope one for
         // its queries. Contexts come from a pool: a new one costs EF an internal service scope and its caches, about a
         // fifth of a transfer's allocations, and a pooled one comes back with its change tracker and settings reset.
-        services.AddPooledDbContextFactory<TDb>(o => o.UseModuleDatabase(connectionString, module).AddInterceptors(CommandWatch.Instance));
+        var profile = DatabaseProfiles.From(configuration);
+        services.AddPooledDbContextFactory<TDb>(o => o.UseModuleDatabase(connectionString, module, profile).AddInterceptors(CommandWatch.Instance));
         return services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<TDb>>().CreateDbContext());
     }
 }

@@ -43,18 +43,23 @@ internal sealed class IdempotencyRecord
         e.Property(x => x.RequestHash).HasMaxLength(64).IsFixedLength();
     });
 
-    // Compiled once per module: every keyed request looks its key up, and a LINQ query would be translated from its
-    // expression tree each time only to find the same SQL in EF's cache.
+    // Compiled once per module and model: every keyed request looks its key up, and a LINQ query would be translated
+    // from its expression tree each time only to find the same SQL in EF's cache. A compiled query is bound to the
+    // model it first ran with; a process whose contexts are built with different options (the cluster suite runs both
+    // database profiles) has one model per options.
     static class Lookup<TDb> where TDb : ModuleDbContext
     {
-        public static readonly Func<TDb, string, string, CancellationToken, Task<IdempotencyRecord?>> Find =
-            EF.CompileAsyncQuery((TDb db, string subject, string key, CancellationToken _) =>
-                db.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Subject == subject && r.Key == key));
+        static readonly System.Collections.Concurrent.ConcurrentDictionary<Microsoft.EntityFrameworkCore.Metadata.IModel,
+            Func<TDb, string, string, CancellationToken, Task<IdempotencyRecord?>>> ByModel = new();
+
+        public static Func<TDb, string, string, CancellationToken, Task<IdempotencyRecord?>> For(TDb db) =>
+            ByModel.GetOrAdd(db.Model, _ => EF.CompileAsyncQuery((TDb context, string subject, string key, CancellationToken _) =>
+                context.Set<IdempotencyRecord>().AsNoTracking().FirstOrDefault(r => r.Subject == subject && r.Key == key)));
     }
 
     /// <summary>The stored record of the caller's <paramref name="key"/>, as committed (a plain read, untracked).</summary>
     internal static Task<IdempotencyRecord?> FindAsync<TDb>(TDb db, string subject, string key, CancellationToken ct) where TDb : ModuleDbContext =>
-        Lookup<TDb>.Find(db, subject, key, ct);
+        Lookup<TDb>.For(db)(db, subject, key, ct);
 
     /// <summary>The stored operation, for the command that made it; another command with this key is refused.</summary>
     internal Guid Replay<TCommand>(TCommand command) where TCommand : IIdempotentCommand =>

@@ -18,22 +18,13 @@ namespace Monolith.Shared.Concurrency;
 public sealed record StrategyDefinition(string Name, Type Implementation, Action<IServiceCollection, IConfiguration, ConcurrencyOptions>? Prerequisites = null,
     string? RefusedOnCluster = null)
 {
-    /// <summary>
-    /// What the cluster race measured of every strategy it ran: with three Hosts, one per node, some transfers
-    /// acknowledged with 201 were not stored, and money was not conserved (docs/scale-out.md). Until that is
-    /// explained and fixed, no strategy's guarantee is known to hold on a multi-primary cluster.
-    /// </summary>
-    const string LostAcknowledgedTransfersAcrossNodes =
-        "with three Hosts on three Galera nodes, transfers acknowledged with 201 were lost and the accounts stopped summing to what was " +
-        "deposited (tests/Cluster, ThreeHostsOnGaleraTests; docs/scale-out.md)";
-
     public static readonly IReadOnlyList<StrategyDefinition> BuiltIn =
     [
-        new(nameof(StrategyName.PessimisticRowLock), typeof(PessimisticRowLock<>), RefusedOnCluster: LostAcknowledgedTransfersAcrossNodes),
-        new(nameof(StrategyName.OptimisticCas), typeof(OptimisticCas<>), RefusedOnCluster: LostAcknowledgedTransfersAcrossNodes),
-        new(nameof(StrategyName.HybridMvcc), typeof(HybridMvcc<>), RefusedOnCluster: LostAcknowledgedTransfersAcrossNodes),
-        new(nameof(StrategyName.GapLock), typeof(GapLock<>), RefusedOnCluster: LostAcknowledgedTransfersAcrossNodes),
-        new(nameof(StrategyName.SerializableRetry), typeof(SerializableRetry<>), RefusedOnCluster: LostAcknowledgedTransfersAcrossNodes),
+        new(nameof(StrategyName.PessimisticRowLock), typeof(PessimisticRowLock<>)),
+        new(nameof(StrategyName.OptimisticCas), typeof(OptimisticCas<>)),
+        new(nameof(StrategyName.HybridMvcc), typeof(HybridMvcc<>)),
+        new(nameof(StrategyName.GapLock), typeof(GapLock<>)),
+        new(nameof(StrategyName.SerializableRetry), typeof(SerializableRetry<>)),
         new(nameof(StrategyName.RedisLock), typeof(RedisLock<>), (services, configuration, _) => ConcurrencyRegistration.AddRedisLocks(services, configuration),
             RefusedOnCluster: "not yet measured on a multi-primary cluster"),
         new(nameof(StrategyName.SingleWriter), typeof(SingleWriter<>), (services, _, options) =>
@@ -75,7 +66,7 @@ public static class ConcurrencyRegistration
                 $"Concurrency strategy {definition.Name} for module {module} is refused on {DatabaseProfiles.Key} {profile}: {reason}." +
                 (Definitions(services).Where(d => d.RefusedOnCluster is null && StrategyDefinition.BuiltIn.Contains(d)).Select(d => d.Name).ToList() is { Count: > 0 } held
                     ? $" Choose one that holds there: {string.Join(", ", held)}."
-                    : " None of the built-in strategies is known to hold there yet: run on one server (docs/scale-out.md)."));
+                    : ""));
 
         services.TryAddSingleton(options);
         services.TryAdd(ServiceDescriptor.Singleton(typeof(DatabaseProfile), profile));

@@ -33,10 +33,16 @@ public sealed class ThreeHostsRaceTests(TestDatabase database, ITestOutputHelper
             ["ConnectionStrings:Monolith"] = database.ConnectionString,
             ["Concurrency:Strategy"] = strategy,
         }));
-        var (ledger, portfolio) = await RaceAsync(hosts, database);
+        AssertHeld(strategy, "three Hosts over HTTP, one database", await RaceAsync(hosts, database), output);
+    }
 
-        var figures = $"ledger {ledger}; portfolio {portfolio}";
-        RaceReport.Write(strategy, "three Hosts over HTTP, one database", figures);
+    /// <summary>Reports a race's figures and holds it to the single-Host checks: no violation, no 500, something written.</summary>
+    internal static void AssertHeld(string strategy, string scenario, (LedgerHttpWorkload.Outcome Ledger, PortfolioHttpWorkload.Outcome Portfolio) race,
+        ITestOutputHelper output, string? prefix = null)
+    {
+        var (ledger, portfolio) = race;
+        var figures = $"{prefix}ledger {ledger}; portfolio {portfolio}";
+        RaceReport.Write(strategy, scenario, figures);
         output.WriteLine(figures);
         foreach (var violation in ledger.Violations.Concat(portfolio.Violations).Take(20)) output.WriteLine(violation);
         Assert.Empty(ledger.Violations);

@@ -312,7 +312,24 @@ public abstract class LedgerInterleavings : IAsyncLifetime
 
     protected string SettingSuffix => Setting == Monolith.Shared.Persistence.DatabaseProvider.Current.ToString() ? "" : $", {Setting}";
 
-    Task<Guid> OpenFundedAsync(decimal amount, decimal overdraftLimit = 0m) => Services.OpenFundedAsync(amount, overdraftLimit);
+    /// <summary>
+    /// Opens and funds an account through the first stack; on a cluster, returns once the second stack's node serves
+    /// it too, so that what a scenario measures is the race, not its set-up still replicating.
+    /// </summary>
+    async Task<Guid> OpenFundedAsync(decimal amount, decimal overdraftLimit = 0m)
+    {
+        var account = await Services.OpenFundedAsync(amount, overdraftLimit);
+        if (SecondServices == Services) return account;
+        for (var i = 0; i < 100; i++)
+        {
+            await using var scope = SecondServices.CreateAsyncScope();
+            var seen = await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Accounts.AsNoTracking()
+                .Where(a => a.Id == account).Select(a => (decimal?)a.Balance).SingleOrDefaultAsync();
+            if (seen == amount) return account;
+            await Task.Delay(50);
+        }
+        throw new InvalidOperationException($"account {account} did not reach the second node in 5 s");
+    }
 
     async Task<decimal> BalanceAsync(Guid account)
     {

@@ -336,12 +336,13 @@ public static class DatabaseProvider
 #if MYSQL
 /// <summary>
 /// SaveChanges on a Galera node (<see cref="DatabaseProfile.GaleraCluster"/>): one statement per round trip. When a
-/// replicated write aborts a local transaction (a brute-force abort), MariaDB rolls it back at once but reports it only
-/// at the start of the client's next round trip; a statement that follows another in the same round trip (EF's batches,
-/// and the "SET AUTOCOMMIT = 1" Pomelo puts before each one) runs after the rollback, in autocommit, and commits on its
-/// own. Measured: with three Hosts on three nodes, transfers lost half their writes and money stopped adding up
-/// (docs/scale-out.md). So EF sends one statement per command (MaxBatchSize 1) and no autocommit prefix, which a unit
-/// never needs: every write runs inside the strategy's own transaction.
+/// replicated write aborts a local transaction (a brute-force abort), MariaDB rolls it back at once and reports it at
+/// the start of the client's next round trip, after which statements run in autocommit (tests/Cluster,
+/// BruteForceAbortTests). With EF's batches, and the "SET AUTOCOMMIT = 1" Pomelo puts before each one, several
+/// statements share a round trip; three Hosts on three nodes then lost acknowledged transfers and money stopped adding
+/// up, fewer with one statement per batch, none with the prefix dropped too (docs/scale-out.md): a statement behind
+/// another in one round trip could run after the rollback and commit on its own. So EF sends one statement per command
+/// (MaxBatchSize 1) and no autocommit prefix, which a unit never needs: every write runs in the strategy's transaction.
 /// </summary>
 #pragma warning disable EF1001 // Pomelo's update SQL generator is internal API; only its autocommit prefix is dropped.
 internal sealed class GaleraUpdateSqlGenerator(UpdateSqlGeneratorDependencies dependencies, Pomelo.EntityFrameworkCore.MySql.Infrastructure.Internal.IMySqlOptions options)

@@ -197,9 +197,11 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
 
     /// <summary>
     /// The first unit reserves 100 and pauses after reading until its lock is gone from Redis; the second reserves 50
-    /// and commits meanwhile; then the first goes on. Returns the balance after both.
+    /// and commits meanwhile, through <paramref name="nextHolder"/> when given (another database node); then the first
+    /// goes on. Returns the balance after both.
     /// </summary>
-    static async Task<decimal> RaceAsync(IServiceProvider services, Guid account, Func<IServiceProvider, IConcurrencyStrategy<TradingDbContext>> strategyIn, Func<Task> lockGone)
+    internal static async Task<decimal> RaceAsync(IServiceProvider services, Guid account, Func<IServiceProvider, IConcurrencyStrategy<TradingDbContext>> strategyIn,
+        Func<Task> lockGone, IServiceProvider? nextHolder = null)
     {
         var (read, go) = (new TaskCompletionSource(), new TaskCompletionSource());
         var first = Task.Run(async () =>
@@ -219,7 +221,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
             await Task.WhenAny(read.Task, first);
             if (first.IsFaulted) await first;
             await lockGone();
-            await using (var scope = services.CreateAsyncScope())
+            await using (var scope = (nextHolder ?? services).CreateAsyncScope())
                 await strategyIn(scope.ServiceProvider).ExecuteAsync(async (session, ct) =>
                 {
                     (await session.LoadForWriteAsync<TradingAccount>([account], ct)).Single().Reserve(50m, 1m, "next holder", DateTimeOffset.UtcNow);
@@ -239,7 +241,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
     /// that a test cannot pause from inside the process; a stop-the-world pause or a partition would stop it, and the
     /// key would go exactly like this.
     /// </summary>
-    static async Task ExpireAsync(IConnectionMultiplexer redis, string pattern)
+    internal static async Task ExpireAsync(IConnectionMultiplexer redis, string pattern)
     {
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var keys = server.Keys(pattern: pattern).ToArray();
@@ -259,14 +261,14 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
         }
     }
 
-    static async Task<Guid> OpenAsync(IServiceProvider services)
+    internal static async Task<Guid> OpenAsync(IServiceProvider services)
     {
         await using var scope = services.CreateAsyncScope();
         return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(Tester, 1_000m, 100m))).Id;
     }
 
     /// <summary>The reasons of the conflicts one service provider's strategies recorded.</summary>
-    sealed class ConflictReasons : IDisposable
+    internal sealed class ConflictReasons : IDisposable
     {
         readonly IDisposable _listener;
         readonly ConcurrentBag<string> _reasons = [];

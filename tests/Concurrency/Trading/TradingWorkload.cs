@@ -31,10 +31,12 @@ public sealed record TradingWorkloadResult(
 /// <summary>
 /// Workers, each with its own scope and connection, trade on one account through MediatR: they place orders, fill
 /// orders any worker placed (two may race for one), close trades any worker opened (two may race for one) and
-/// cancel orders. Afterwards the account is checked against its trades, its orders and its audit log.
+/// cancel orders. Afterwards the account is checked against its trades, its orders and its audit log. Given several
+/// stacks (one per database node), worker w works through stack w mod n; the account is opened and checked through the first.
 /// </summary>
-internal sealed class TradingWorkload(IServiceProvider services)
+internal sealed class TradingWorkload(params IServiceProvider[] stacks)
 {
+    readonly IServiceProvider services = stacks[0];
     readonly Violations _violations = new();
     readonly List<Guid> _orders = [];
     readonly List<Guid> _trades = [];
@@ -59,11 +61,12 @@ internal sealed class TradingWorkload(IServiceProvider services)
     {
         await using (var setup = services.CreateAsyncScope())
             AccountId = (await setup.ServiceProvider.GetRequiredService<IMediator>().Send(new OpenTradingAccount(Tester, TradingWorkloadOptions.InitialBalance, 100m))).Id;
-        using var meters = new ConcurrencyCounters(services.GetRequiredService<ConcurrencyMetrics>());
+        var meters = stacks.Distinct().Select(s => new ConcurrencyCounters(s.GetRequiredService<ConcurrencyMetrics>())).ToList();
         var operations = 0;
         var outcomes = await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(w =>
             WorkAsync(w, options, new Random(seed * 1000 + w), async () => { if (beforeOperation is not null) await beforeOperation(Interlocked.Increment(ref operations)); })));
 
+        foreach (var meter in meters) meter.Dispose();
         var stoppedEarly = _violations.Enough;
         await using var scope = services.CreateAsyncScope();
         var final = await TradingInvariants.CheckAccountAsync(scope.ServiceProvider.GetRequiredService<TradingDbContext>(), AccountId);
@@ -75,14 +78,14 @@ internal sealed class TradingWorkload(IServiceProvider services)
 
         int Sum(Func<WorkerOutcome, int> f) => outcomes.Sum(f);
         return new TradingWorkloadResult(Sum(o => o.Operations), Sum(o => o.Placed), Sum(o => o.Filled), Sum(o => o.Rejected), Sum(o => o.Closed),
-            Sum(o => o.Cancelled), Sum(o => o.Refused), Sum(o => o.GaveUp), Sum(o => o.Unavailable), meters.Attempts, meters.Conflicts, _violations.Kept, stoppedEarly);
+            Sum(o => o.Cancelled), Sum(o => o.Refused), Sum(o => o.GaveUp), Sum(o => o.Unavailable), meters.Sum(m => m.Attempts), meters.Sum(m => m.Conflicts), _violations.Kept, stoppedEarly);
     }
 
     sealed record WorkerOutcome(int Operations, int Placed, int Filled, int Rejected, int Closed, int Cancelled, int Refused, int GaveUp, int Unavailable);
 
     async Task<WorkerOutcome> WorkAsync(int worker, TradingWorkloadOptions options, Random random, Func<Task> beforeOperation)
     {
-        await using var scope = services.CreateAsyncScope();
+        await using var scope = stacks[worker % stacks.Length].CreateAsyncScope();
         var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         int placed = 0, filled = 0, rejected = 0, closed = 0, cancelled = 0, refused = 0, gaveUp = 0, unavailable = 0;
         var i = 0;

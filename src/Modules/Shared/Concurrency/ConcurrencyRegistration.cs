@@ -25,8 +25,7 @@ public sealed record StrategyDefinition(string Name, Type Implementation, Action
         new(nameof(StrategyName.HybridMvcc), typeof(HybridMvcc<>)),
         new(nameof(StrategyName.GapLock), typeof(GapLock<>)),
         new(nameof(StrategyName.SerializableRetry), typeof(SerializableRetry<>)),
-        new(nameof(StrategyName.RedisLock), typeof(RedisLock<>), (services, configuration, _) => ConcurrencyRegistration.AddRedisLocks(services, configuration),
-            RefusedOnCluster: "not yet measured on a multi-primary cluster"),
+        new(nameof(StrategyName.RedisLock), typeof(RedisLock<>), (services, configuration, _) => ConcurrencyRegistration.AddRedisLocks(services, configuration)),
         new(nameof(StrategyName.SingleWriter), typeof(SingleWriter<>), (services, _, options) =>
         {
             ConcurrencyRegistration.ValidateSingleWriter(options.SingleWriter);

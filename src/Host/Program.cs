@@ -56,6 +56,7 @@ builder.Services.AddOpenApi(AccessTokens.DeclareBearerScheme);
 builder.Services.AddBearerAuthentication(builder.Configuration);
 RateLimitOptions.AddRateLimits(builder.Services, builder.Configuration);
 builder.Services.AddModules(builder.Configuration);
+builder.AddHostTelemetry();
 
 var app = builder.Build();
 
@@ -86,6 +87,7 @@ foreach (var module in ModuleCatalog.All)
 app.MapOpenApi();
 app.MapScalarApiReference("/docs", o => o.WithTitle("Monolith API").AddPreferredSecuritySchemes(AccessTokens.SchemeName));
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+app.MapHostTelemetry();
 app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 foreach (var module in ModuleCatalog.All)
     module.MapEndpoints(app.MapGroup($"/api/{module.RoutePrefix}").WithTags(module.Name).RequireAuthorization().WithRequestConventions());

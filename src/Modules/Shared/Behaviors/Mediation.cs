@@ -19,7 +19,7 @@ public static class Mediation
     {
         services.TryAddScoped<ServiceFactory>(sp => type => sp.GetService(type)!);
         services.TryAddScoped<IMediator, Mediator>();
-        services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>)));
+        services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(CommandTelemetryBehavior<,>)));
         services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>)));
 
         foreach (var type in module.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Monolith.Shared.Errors;
@@ -108,7 +109,7 @@ public sealed class StrategyRuntime
     /// check (422).
     /// </summary>
     internal async Task<TResult> RunAttemptsAsync<TResult>(string strategy, string module, ResiliencePipeline retry,
-        Func<CancellationToken, Task<TResult>> attempt, CancellationToken ct)
+        Func<CancellationToken, Task<TResult>> attempt, CancellationToken ct, ActivityContext parentSpan = default)
     {
         var attempts = 0;
         try
@@ -117,13 +118,17 @@ public sealed class StrategyRuntime
             {
                 attempts++;
                 Metrics.Attempted(strategy, module);
+                using var span = Telemetry.StartAttempt(strategy, module, attempts, parentSpan);
                 try
                 {
-                    return await attempt(token);
+                    var result = await attempt(token);
+                    span.Ended(null);
+                    return result;
                 }
-                catch (Exception e) when (Conflicts.IsRetryable(e))
+                catch (Exception e)
                 {
-                    Metrics.Conflicted(strategy, module, Conflicts.Reason(e));
+                    span.Ended(e);
+                    if (Conflicts.IsRetryable(e)) Metrics.Conflicted(strategy, module, Conflicts.Reason(e));
                     throw;
                 }
             }, ct);

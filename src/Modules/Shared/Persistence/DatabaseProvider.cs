@@ -108,6 +108,17 @@ public static class DatabaseProvider
 #endif
 
     /// <summary>
+    /// The name of the ActivitySource and the Meter of this build's ADO.NET driver (Npgsql's, MySqlConnector's), under
+    /// which it publishes a span per command and its connection-pool metrics.
+    /// </summary>
+    public const string ClientTelemetryName =
+#if MYSQL
+        "MySqlConnector";
+#else
+        "Npgsql";
+#endif
+
+    /// <summary>
     /// Row lock for rows about to be updated. On PostgreSQL FOR NO KEY UPDATE: it does not conflict with the
     /// FOR KEY SHARE that foreign-key checks of child inserts take, which FOR UPDATE would (docs/strategies.md).
     /// </summary>

@@ -173,6 +173,9 @@ internal abstract class QueuedUnit(WriteKeys keys)
 
     public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>The caller's span: the unit runs on the writer's task, and its attempts' spans go under the caller's command.</summary>
+    public ActivityContext CallerSpan { get; } = Activity.Current?.Context ?? default;
+
     public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
     protected bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Queued) == Queued;
 
@@ -215,7 +218,7 @@ internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : Queue
     {
         try
         {
-            var result = await session.RunAloneAsync(Keys, (UnitOfWork<TDb, TResult>)work);
+            var result = await session.RunAloneAsync(Keys, (UnitOfWork<TDb, TResult>)work, CallerSpan);
             session.CommittedAlone();
             _outcome.TrySetResult(result);
         }
@@ -300,11 +303,11 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
         foreach (var unit in units)
         {
             if (_unsaved && _readers.Contains(unit.Code)) await SaveAsync();
-            if (await RunUnitAsync(unit)) continue;
+            if (await RunUnitAsync(unit, attempt: 1, units.Count)) continue;
             // It read behind unsaved changes: what it decided may rest on stale rows. Undo, save, run it again.
             _readers.Add(unit.Code);
             await SaveAsync();
-            await RunUnitAsync(unit);
+            await RunUnitAsync(unit, attempt: 2, units.Count);
         }
         MarkBatch(marker);
         await SaveAsync();
@@ -315,22 +318,26 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     }
 
     /// <summary>One unit inside the batch; false if it read the database behind unsaved changes and was undone.</summary>
-    async Task<bool> RunUnitAsync(QueuedUnit unit)
+    async Task<bool> RunUnitAsync(QueuedUnit unit, int attempt, int batchSize)
     {
         ForgetClaims();
         _trackedByUnit.Clear();
         _readBehindUnsaved = false;
         Runtime.Metrics.Attempted(Name, Db.Module);
+        using var span = Telemetry.StartAttempt(Name, Db.Module, attempt, unit.CallerSpan)?.SetTag(Telemetry.Attributes.BatchSize, batchSize);
         _inUnit = true;
         try
         {
             await unit.RunInBatchAsync(this, CancellationToken.None);
+            // Its outcome is the batch's commit; a batch that fails runs its units again, each with spans of its own.
+            span?.SetTag(Telemetry.Attributes.Outcome, _readBehindUnsaved ? "re-run: read behind unsaved changes" : "batched");
             if (_readBehindUnsaved) { UndoUnit(); return false; }
             SettleUnit();
             _unsaved = true;
         }
         catch (Exception e) when (!IsDatabaseFailure(e))
         {
+            span.Ended(e);
             UndoUnit();
             if (_readBehindUnsaved) return false;
             unit.Refuse(e);
@@ -413,12 +420,12 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     }
 
     /// <summary>A lone unit, or a failed batch's unit, in a transaction of its own, re-run on conflicts like any strategy's unit.</summary>
-    internal async Task<TResult> RunAloneAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work)
+    internal async Task<TResult> RunAloneAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, ActivityContext callerSpan)
     {
         DeclaredKeys = keys;
         try
         {
-            return await Runtime.RunAttemptsAsync(Name, Db.Module, Runtime.Retry, token => RunAsync(work, token), CancellationToken.None);
+            return await Runtime.RunAttemptsAsync(Name, Db.Module, Runtime.Retry, token => RunAsync(work, token), CancellationToken.None, callerSpan);
         }
         finally
         {

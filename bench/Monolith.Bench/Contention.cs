@@ -8,6 +8,9 @@ using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 using Monolith.Shared.Errors;
 
+using Monolith.Ledger.Lab;
+using Monolith.Shared.Lab;
+
 namespace Monolith.Bench;
 
 /// <summary>
@@ -50,7 +53,7 @@ public sealed record CellResult(
 /// time after a warm-up; then the money invariants are checked. The same loop drives the raw-SQL ceiling and the
 /// full stack (MediatR, validation, strategy, EF).
 /// </summary>
-internal sealed class Contention(BenchDatabase database)
+internal sealed class Contention(LedgerScratch database)
 {
     public const string Ceiling = "RawSqlCeiling";
 
@@ -68,35 +71,35 @@ internal sealed class Contention(BenchDatabase database)
 
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
-            var random = new Random(hotSet * 1000 + w);
             var mine = new List<double>(4096);
-            await using var raw = stack is null ? await RawTransfer.OpenAsync(database) : null;
-            await using var scope = stack?.CreateAsyncScope();
-            var mediator = scope?.ServiceProvider.GetRequiredService<IMediator>();
-            while (true)
+            void Ended(RaceOutcome outcome, long started)
             {
-                var now = Stopwatch.GetTimestamp();
-                if (now >= measureTo) break;
-                var i = random.Next(hotSet);
-                var (from, to) = (database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet]);
-                try
+                if (started < measureFrom) return;
+                if (outcome == RaceOutcome.Committed)
                 {
-                    if (raw is not null) await raw.TransferAsync(from, to, 1m);
-                    // With a key of its own, as every real client sends one (and as the HTTP cells must).
-                    else await mediator!.Send(new Transfer(BenchDatabase.Owner, from, to, 1m, Guid.NewGuid().ToString()));
-                    if (now >= measureFrom)
-                    {
-                        mine.Add(Stopwatch.GetElapsedTime(now).TotalMilliseconds);
-                        Interlocked.Increment(ref committed);
-                    }
+                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    Interlocked.Increment(ref committed);
                 }
-                catch (ContentionException)
+                else if (outcome == RaceOutcome.GaveUp) Interlocked.Increment(ref gaveUp);
+            }
+            bool KeepGoing() => Stopwatch.GetTimestamp() < measureTo;
+
+            // The full stack runs the Ledger race as the lab runs it; the ceiling, the same transfer in plain SQL.
+            if (stack is not null) await database.RunWorkerAsync(stack, hotSet, w, KeepGoing, Ended, CancellationToken.None);
+            else
+            {
+                var random = new Random(hotSet * 1000 + w);
+                await using var raw = await RawTransfer.OpenAsync(database);
+                while (KeepGoing())
                 {
-                    if (now >= measureFrom) Interlocked.Increment(ref gaveUp);
+                    var started = Stopwatch.GetTimestamp();
+                    var i = random.Next(hotSet);
+                    await raw.TransferAsync(database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet], 1m);
+                    Ended(RaceOutcome.Committed, started);
                 }
+                Interlocked.Add(ref rawRetries, raw.Retries);
             }
             latencies.Add([.. mine]);
-            if (raw is not null) Interlocked.Add(ref rawRetries, raw.Retries);
         })));
         await warmedUp.Task;
         var atEnd = conflicts?.Snapshot() ?? (rawRetries, 0, 0, 0, 0, 0);

@@ -5,6 +5,8 @@ using System.Text.RegularExpressions;
 using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 
+using Monolith.Ledger.Lab;
+
 namespace Monolith.Bench;
 
 /// <summary>
@@ -13,12 +15,12 @@ namespace Monolith.Bench;
 /// Idempotency-Key of its own, as every real client sends. A warm-up run, then the measured run; then the money
 /// invariants. What the Host answers besides 201 is counted by status.
 /// </summary>
-internal sealed partial class HttpContention(BenchDatabase database, Uri host)
+internal sealed partial class HttpContention(LedgerScratch database, Uri host)
 {
     public const string Suffix = " over HTTP";
 
     /// <summary>Per strategy, a Host process of its own on the bench database, and the grid's HTTP cells against it.</summary>
-    public static async Task<List<CellResult>> RunGridAsync(BenchDatabase database, IEnumerable<string> strategies, GridOptions grid)
+    public static async Task<List<CellResult>> RunGridAsync(LedgerScratch database, IEnumerable<string> strategies, GridOptions grid)
     {
         var cells = new List<CellResult>();
         foreach (var strategy in strategies)
@@ -110,7 +112,7 @@ internal sealed partial class HttpContention(BenchDatabase database, Uri host)
     static string Script(IEnumerable<Guid> accounts)
     {
         static string Token() => Monolith.Host.AccessTokens.Mint(
-            Monolith.Host.AccessTokenOptions.Development(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host")), BenchDatabase.Owner.Subject);
+            Monolith.Host.AccessTokenOptions.Development(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host")), LedgerScratch.Owner.Subject);
         var ids = new StringBuilder();
         foreach (var id in accounts) ids.Append('"').Append(id).Append("\",");
         return $$"""

@@ -5,6 +5,8 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
 
+using Monolith.Ledger.Lab;
+
 namespace Monolith.Bench;
 
 /// <summary>
@@ -25,7 +27,7 @@ internal static class Profile
     {
         using var sampler = _sampler = allocations ? new AllocationSampler() : null;
         using var waits = stages ? new DatabaseStages() : null;
-        var database = new BenchDatabase("monolith_bench_profile");
+        var database = new LedgerScratch("monolith_bench_profile");
         await database.CreateAsync(accounts: 2);
         await using (var raw = await RawTransfer.OpenAsync(database))
             await MeasureAsync("raw SQL", "-", i => raw.TransferAsync(database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m), transfers, waits);
@@ -35,8 +37,8 @@ internal static class Profile
             await using var scope = services.CreateAsyncScope();
             var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
             var run = Guid.NewGuid().ToString("N")[..8];
-            await MeasureAsync(strategy, "no", i => mediator.Send(new Transfer(BenchDatabase.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m)), transfers, waits);
-            await MeasureAsync(strategy, "yes", i => mediator.Send(new Transfer(BenchDatabase.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, $"{run}-{i}")), transfers, waits);
+            await MeasureAsync(strategy, "no", i => mediator.Send(new Transfer(LedgerScratch.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m)), transfers, waits);
+            await MeasureAsync(strategy, "yes", i => mediator.Send(new Transfer(LedgerScratch.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, $"{run}-{i}")), transfers, waits);
         }
     }
 

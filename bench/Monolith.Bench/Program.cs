@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Bench;
+using Monolith.Ledger.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
@@ -21,7 +22,7 @@ switch (mode)
     {
         var grid = GridOptions.Named(Option("grid", "short"));
         var output = Option("out", $"artifacts/bench/{DatabaseProvider.Current}.json");
-        var database = new BenchDatabase();
+        var database = new LedgerScratch();
         await database.CreateAsync(grid.HotSets.Max());
         // RedisLock needs fenced rows, which Ledger accounts are not; --strategies A,B runs a subset (with the ceiling) to look at a few.
         var strategies = Option("strategies", string.Join(',', Enum.GetNames<StrategyName>().Where(s => s != nameof(StrategyName.RedisLock))))
@@ -34,7 +35,7 @@ switch (mode)
             await using var scope = stack.CreateAsyncScope();
             var mediator = scope.ServiceProvider.GetRequiredService<MediatR.IMediator>();
             for (var i = 0; i < 20; i++)
-                await mediator.Send(new Monolith.Ledger.Features.Transfer(BenchDatabase.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, Guid.NewGuid().ToString()));
+                await mediator.Send(new Monolith.Ledger.Features.Transfer(LedgerScratch.Owner, database.Accounts[i % 2], database.Accounts[1 - i % 2], 1m, Guid.NewGuid().ToString()));
         }
         var cells = new List<CellResult>();
         foreach (var hot in grid.HotSets)
@@ -112,7 +113,7 @@ internal static class Machine
         return $"{Environment.ProcessorCount} logical CPUs ({cpu ?? "unknown CPU"}), {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
     }
 
-    public static async Task<string> VersionsAsync(BenchDatabase database)
+    public static async Task<string> VersionsAsync(LedgerScratch database)
     {
         await using var connection = database.Connect();
         await connection.OpenAsync();

@@ -2,6 +2,8 @@ using System.Data;
 using System.Data.Common;
 using Monolith.Shared.Persistence;
 
+using Monolith.Ledger.Lab;
+
 namespace Monolith.Bench;
 
 /// <summary>
@@ -17,18 +19,18 @@ internal sealed class RawTransfer : IAsyncDisposable
     RawTransfer(DbConnection connection)
     {
         _connection = connection;
-        _lock = Command($"SELECT id, balance FROM {BenchDatabase.Table("accounts")} WHERE id IN (@a, @b) ORDER BY id {DatabaseProvider.RowLockClause}", "a", "b");
-        _transfer = Command($"INSERT INTO {BenchDatabase.Table("transfers")} (id, from_account_id, to_account_id, currency, amount) VALUES (@id, @from, @to, 'EUR', @amount)",
+        _lock = Command($"SELECT id, balance FROM {LedgerScratch.Table("accounts")} WHERE id IN (@a, @b) ORDER BY id {DatabaseProvider.RowLockClause}", "a", "b");
+        _transfer = Command($"INSERT INTO {LedgerScratch.Table("transfers")} (id, from_account_id, to_account_id, currency, amount) VALUES (@id, @from, @to, 'EUR', @amount)",
             "id", "from", "to", "amount");
-        _update = Command($"UPDATE {BenchDatabase.Table("accounts")} SET balance = @balance, version = version + 1 WHERE id = @id", "balance", "id");
-        _entries = Command($"INSERT INTO {BenchDatabase.Table("entries")} (account_id, amount, balance_after, operation_id, operation) " +
+        _update = Command($"UPDATE {LedgerScratch.Table("accounts")} SET balance = @balance, version = version + 1 WHERE id = @id", "balance", "id");
+        _entries = Command($"INSERT INTO {LedgerScratch.Table("entries")} (account_id, amount, balance_after, operation_id, operation) " +
                            "VALUES (@from, @debit, @from_after, @op, 'Transfer'), (@to, @amount, @to_after, @op, 'Transfer')",
             "from", "debit", "from_after", "op", "to", "amount", "to_after");
     }
 
     public int Retries { get; private set; }
 
-    public static async Task<RawTransfer> OpenAsync(BenchDatabase database)
+    public static async Task<RawTransfer> OpenAsync(LedgerScratch database)
     {
         var connection = database.Connect();
         await connection.OpenAsync();
@@ -75,7 +77,7 @@ internal sealed class RawTransfer : IAsyncDisposable
     {
         var command = _connection.CreateCommand();
         command.CommandText = sql;
-        foreach (var name in parameters) BenchDatabase.Add(command, name, name is "a" or "b" or "id" or "from" or "to" or "op" ? Guid.Empty : 0m);
+        foreach (var name in parameters) LedgerScratch.Add(command, name, name is "a" or "b" or "id" or "from" or "to" or "op" ? Guid.Empty : 0m);
         return command;
     }
 

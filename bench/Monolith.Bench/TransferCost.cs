@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
 using Monolith.Shared.Concurrency;
 
+using Monolith.Ledger.Lab;
+
 namespace Monolith.Bench;
 
 /// <summary>
@@ -13,7 +15,7 @@ namespace Monolith.Bench;
 [MemoryDiagnoser]
 public class TransferCost
 {
-    BenchDatabase _database = null!;
+    LedgerScratch _database = null!;
     ServiceProvider? _services;
     AsyncServiceScope _scope;
     IMediator _mediator = null!;
@@ -27,7 +29,7 @@ public class TransferCost
     [GlobalSetup]
     public async Task SetUpAsync()
     {
-        _database = new BenchDatabase("monolith_bench_cost");
+        _database = new LedgerScratch("monolith_bench_cost");
         await _database.CreateAsync(accounts: 2);
         _services = _database.Services(Strategy);
         _scope = _services.CreateAsyncScope();
@@ -39,7 +41,7 @@ public class TransferCost
     public Task RawSql() => _raw.TransferAsync(From, To, 1m);
 
     [Benchmark(Description = "MediatR + strategy + EF")]
-    public Task Stack() => _mediator.Send(new Transfer(BenchDatabase.Owner, From, To, 1m));
+    public Task Stack() => _mediator.Send(new Transfer(LedgerScratch.Owner, From, To, 1m));
 
     Guid From => (_forth = !_forth) ? _database.Accounts[0] : _database.Accounts[1];
     Guid To => _forth ? _database.Accounts[1] : _database.Accounts[0];

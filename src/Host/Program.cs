@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Monolith.Host;
+using Monolith.Host.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Endpoints;
 using Monolith.Shared.Errors;
@@ -57,6 +58,7 @@ builder.Services.AddBearerAuthentication(builder.Configuration);
 RateLimitOptions.AddRateLimits(builder.Services, builder.Configuration);
 builder.Services.AddModules(builder.Configuration);
 builder.AddHostTelemetry();
+builder.AddLab();
 
 var app = builder.Build();
 
@@ -88,6 +90,7 @@ app.MapOpenApi();
 app.MapScalarApiReference("/docs", o => o.WithTitle("Monolith API").AddPreferredSecuritySchemes(AccessTokens.SchemeName));
 app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 app.MapHostTelemetry();
+app.MapLab();
 app.MapGet("/", () => TypedResults.Redirect("/docs")).ExcludeFromDescription();
 foreach (var module in ModuleCatalog.All)
     module.MapEndpoints(app.MapGroup($"/api/{module.RoutePrefix}").WithTags(module.Name).RequireAuthorization().WithRequestConventions());

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
+using Monolith.Ledger.Lab;
+using Monolith.Shared.Lab;
 using Monolith.Shared.Modules;
 
 namespace Monolith.Ledger;
@@ -14,6 +16,8 @@ public sealed class LedgerModule : IModule
         services.AddModuleParts<LedgerDbContext>(configuration, this);
 
     public Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) => services.MigrateAsync<LedgerDbContext>(ct);
+
+    public IReadOnlyList<IRaceWorkload> RaceWorkloads { get; } = [new LedgerTransferRace()];
 
     public void MapEndpoints(IEndpointRouteBuilder api)
     {

@@ -29,6 +29,7 @@ public sealed class OpenApiContractTests(TestDatabase database) : IClassFixture<
         ["FillOrder"] = new { price = 1m },
         ["CloseTrade"] = new { exitPrice = 1m },
         ["RecordDecision"] = new { symbol = "ABC", action = "hold", reason = "probe", strategyName = "probe" },
+        ["StartLabRun"] = new { workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "PessimisticRowLock" } },
     };
 
     [Fact]

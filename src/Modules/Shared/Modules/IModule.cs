@@ -32,6 +32,9 @@ public interface IModule
 
     /// <summary>Start-up recovery (Trading expires stale pending orders); most modules have none.</summary>
     Task RecoverAsync(IServiceProvider services, CancellationToken ct = default) => Task.CompletedTask;
+
+    /// <summary>The races on its rows that the lab and the bench run (Monolith.Shared.Lab).</summary>
+    IReadOnlyList<Lab.IRaceWorkload> RaceWorkloads => [];
 }
 
 /// <summary>

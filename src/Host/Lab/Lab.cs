@@ -1,0 +1,118 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Lab;
+using Monolith.Shared.Modules;
+
+namespace Monolith.Host.Lab;
+
+/// <summary>
+/// The strategy lab (docs/lab.md): /lab, a page that races strategies on a module's hot rows in this process and
+/// draws them live, and its API under /api/lab. Off unless Lab:Enabled (on in Development): a run loads the database
+/// server, and the API takes no token.
+/// </summary>
+public sealed class LabOptions
+{
+    public const string Section = "Lab";
+
+    public bool Enabled { get; set; }
+    public int MaxWorkers { get; set; } = 64;
+    public int MaxDurationSeconds { get; set; } = 60;
+    public int MaxHotSet { get; set; } = 10_000;
+    public int MaxStrategies { get; set; } = 4;
+
+    public static LabOptions From(IConfiguration configuration) => configuration.GetSection(Section).Get<LabOptions>() ?? new LabOptions();
+}
+
+/// <summary>What a person starts: a module's race, on how many rows, with how many workers, for how long, under which strategies.</summary>
+public sealed record StartLabRun(string Workload, int HotSet, int Workers, int DurationSeconds, IReadOnlyList<string> Strategies);
+
+/// <summary>The workloads a run can name, and what the configuration allows.</summary>
+public sealed record LabCatalog(IReadOnlyList<LabWorkloadView> Workloads, int MaxWorkers, int MaxDurationSeconds, int MaxHotSet, int MaxStrategies);
+
+public sealed record LabWorkloadView(string Name, string Title, IReadOnlyList<string> Strategies);
+
+internal sealed class StartLabRunValidator : AbstractValidator<StartLabRun>
+{
+    public StartLabRunValidator(LabOptions options, IReadOnlyList<IRaceWorkload> workloads)
+    {
+        RuleFor(r => r.Workload).Must(w => workloads.Any(x => x.Name == w))
+            .WithMessage($"'workload' must be one of: {string.Join(", ", workloads.Select(w => w.Name))}.");
+        RuleFor(r => r.HotSet).InclusiveBetween(2, options.MaxHotSet);
+        RuleFor(r => r.Workers).InclusiveBetween(1, options.MaxWorkers);
+        RuleFor(r => r.DurationSeconds).InclusiveBetween(1, options.MaxDurationSeconds);
+        RuleFor(r => r.Strategies).NotEmpty().Must(s => s is null || s.Count <= options.MaxStrategies)
+            .WithMessage($"At most {options.MaxStrategies} strategies race at once.")
+            .Must(s => s is null || s.Distinct(StringComparer.OrdinalIgnoreCase).Count() == s.Count).WithMessage("Each strategy races once.");
+        RuleForEach(r => r.Strategies).Must((run, strategy) => workloads.FirstOrDefault(w => w.Name == run.Workload) is not { } workload || workload.Strategies.Contains(strategy))
+            .WithMessage((run, strategy) => $"'{strategy}' cannot race in {run.Workload}: choose from {string.Join(", ", workloads.FirstOrDefault(w => w.Name == run.Workload)?.Strategies ?? [])}.");
+    }
+}
+
+/// <summary>A second start while a run is going: refused, with when to try again.</summary>
+public sealed class LabBusyException(LabRunView running) : ProblemException(
+    "A lab run is in progress",
+    $"Run {running.Id} ({string.Join(" vs ", running.Lanes.Select(l => l.Strategy))}) is still going; runs go one at a time. Start again when it has ended.")
+{
+    public LabRunView Running { get; } = running;
+
+    /// <summary>When the running one should have ended, at least a second from now.</summary>
+    public TimeSpan RetryAfter => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(Running.DurationSeconds - Running.ElapsedSeconds)));
+}
+
+internal static class LabEndpoints
+{
+    public static void AddLab(this WebApplicationBuilder builder)
+    {
+        var options = LabOptions.From(builder.Configuration);
+        if (!options.Enabled) return;
+        var workloads = ModuleCatalog.All.SelectMany(m => m.RaceWorkloads).ToList();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<IReadOnlyList<IRaceWorkload>>(workloads);
+        builder.Services.AddSingleton(new StartLabRunValidator(options, workloads));
+        builder.Services.AddSingleton<LabRuns>();
+    }
+
+    public static void MapLab(this WebApplication app)
+    {
+        if (app.Services.GetService<LabRuns>() is null) return;
+        var page = Path.Combine(AppContext.BaseDirectory, "Lab", "lab.html");
+        app.MapGet("/lab", () => TypedResults.PhysicalFile(page, "text/html; charset=utf-8")).ExcludeFromDescription();
+
+        var lab = app.MapGroup("/api/lab").WithTags("Lab").AllowAnonymous();
+        lab.MapGet("/", (LabOptions options, IReadOnlyList<IRaceWorkload> workloads) => TypedResults.Ok(new LabCatalog(
+                workloads.Select(w => new LabWorkloadView(w.Name, w.Title, w.Strategies)).ToList(),
+                options.MaxWorkers, options.MaxDurationSeconds, options.MaxHotSet, options.MaxStrategies)))
+            .WithName("GetLabCatalog").WithSummary("The workloads a lab run can race, and the configured bounds");
+        lab.MapPost("/runs", Start)
+            .WithName("StartLabRun").WithSummary("Starts a race of the strategies on the workload's hot rows, in scratch databases; one run at a time")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        lab.MapGet("/runs/{id:guid}", Results<Ok<LabRunView>, NotFound> (Guid id, LabRuns runs) =>
+                runs.Find(id) is { } run ? TypedResults.Ok(run.View()) : TypedResults.NotFound())
+            .WithName("GetLabRun").WithSummary("A run: its state, each strategy's figures per second, and the invariants once it has ended");
+        lab.MapGet("/runs/{id:guid}/events", Results<ServerSentEventsResult<LabRunView>, NotFound> (Guid id, LabRuns runs, CancellationToken ct) =>
+                runs.Find(id) is { } run ? TypedResults.ServerSentEvents(Snapshots(run, ct), eventType: "snapshot") : TypedResults.NotFound())
+            .WithName("StreamLabRun").WithSummary("The run as server-sent events: a snapshot twice a second until it has ended");
+    }
+
+    static Created<LabRunView> Start(StartLabRun request, StartLabRunValidator validator, LabRuns runs)
+    {
+        validator.ValidateAndThrow(request);
+        var run = runs.Start(request);
+        return TypedResults.Created($"/api/lab/runs/{run.Id}", run.View());
+    }
+
+    static async IAsyncEnumerable<LabRunView> Snapshots(LabRun run, [EnumeratorCancellation] CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var view = run.View();
+            yield return view;
+            if (view.Ended) yield break;
+            try { await Task.Delay(TimeSpan.FromMilliseconds(500), ct); }
+            catch (OperationCanceledException) { yield break; }
+        }
+    }
+}

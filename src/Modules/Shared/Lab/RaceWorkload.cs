@@ -1,0 +1,49 @@
+using Monolith.Shared.Concurrency;
+
+namespace Monolith.Shared.Lab;
+
+/// <summary>
+/// A module's race on hot rows, offered to the lab (/lab), which runs it in the Host, and to the bench, which times it:
+/// one piece of code for both. Each race gets a scratch database of its own, so its rows never mix with real ones.
+/// </summary>
+public interface IRaceWorkload
+{
+    /// <summary>"ledger-transfers": what a lab run names.</summary>
+    string Name { get; }
+
+    /// <summary>One line for a person choosing it.</summary>
+    string Title { get; }
+
+    /// <summary>The strategies that can write its rows.</summary>
+    IReadOnlyList<string> Strategies { get; }
+
+    /// <summary>
+    /// Creates (or recreates) the database <paramref name="databaseName"/> on the server of
+    /// <paramref name="serverConnectionString"/> with <paramref name="hotSet"/> rows to race on, and the module's stack
+    /// on it writing through <paramref name="strategy"/>.
+    /// </summary>
+    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, int hotSet, CancellationToken ct);
+}
+
+/// <summary>A prepared race: workers to run, the metrics of its strategy, and the invariants to check after it.</summary>
+public interface IRaceArena : IAsyncDisposable
+{
+    /// <summary>This arena's own meter: its attempts, conflicts, give-ups and lock waits, and no one else's.</summary>
+    ConcurrencyMetrics Metrics { get; }
+
+    /// <summary>
+    /// Worker <paramref name="worker"/>: operations one after another, each through MediatR and the strategy, while
+    /// <paramref name="keepGoing"/> says so; each ends with <paramref name="ended"/> (its outcome, and the timestamp it
+    /// started at, from <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).
+    /// </summary>
+    Task RunWorkerAsync(int worker, Func<bool> keepGoing, Action<RaceOutcome, long> ended, CancellationToken ct);
+
+    /// <summary>The race suite's invariants on the arena's rows, held or not, with their figures.</summary>
+    Task<IReadOnlyList<InvariantCheck>> CheckAsync(CancellationToken ct);
+}
+
+/// <summary>How one operation ended: committed; gave up on contention (answered 409); or refused by a rule (422).</summary>
+public enum RaceOutcome { Committed, GaveUp, Refused }
+
+/// <summary>One invariant after a race: whether it held, its figures, and the violation as the bench reports it.</summary>
+public sealed record InvariantCheck(string Name, bool Held, string Figures, [property: System.Text.Json.Serialization.JsonIgnore] string Violation);

@@ -1,0 +1,102 @@
+using System.Data.Common;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Monolith.Shared.Persistence;
+using Monolith.Tests.Concurrency.Fixtures;
+using Xunit.Abstractions;
+
+namespace Monolith.Tests.Concurrency.Host;
+
+/// <summary>The lab's API: bounded input, results the race suite would accept, scratch databases gone afterwards, and off when configured off.</summary>
+public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
+{
+    [Fact]
+    public async Task A_run_reports_each_strategy_per_second_checks_the_invariants_and_drops_its_scratch_databases()
+    {
+        await using var factory = Host();
+        var client = factory.CreateClient();
+        var started = await client.PostAsJsonAsync("/api/lab/runs", new
+        {
+            workload = "ledger-transfers", hotSet = 3, workers = 4, durationSeconds = 3, strategies = new[] { "HybridMvcc", "SingleWriter" },
+        });
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var location = started.Headers.Location!.ToString();
+
+        JsonElement run;
+        var bound = DateTime.UtcNow.AddSeconds(120); // a bound for a hung run, not a measurement
+        do
+        {
+            await Task.Delay(200);
+            run = await client.GetFromJsonAsync<JsonElement>(location);
+        } while (!run.GetProperty("ended").GetBoolean() && DateTime.UtcNow < bound);
+        output.WriteLine(run.ToString());
+
+        Assert.Equal("Ended", run.GetProperty("state").GetString());
+        foreach (var lane in run.GetProperty("lanes").EnumerateArray())
+        {
+            Assert.True(lane.GetProperty("passed").GetBoolean(), $"{lane.GetProperty("strategy")}: an invariant failed");
+            Assert.Equal(3, lane.GetProperty("invariants").GetArrayLength());
+            Assert.True(lane.GetProperty("points").GetArrayLength() >= 2, "fewer points than seconds raced");
+            Assert.True(lane.GetProperty("totals").GetProperty("committed").GetInt64() > 0);
+        }
+
+        // Dropped: nothing of the run is left to mix with real accounts.
+        foreach (var lane in new[] { 1, 2 })
+        {
+            await using var connection = DatabaseProvider.Connect(new DbConnectionStringBuilder { ConnectionString = database.ConnectionString }
+                .Also(b => b["Database"] = $"{database.Name}_lab_{lane}").ConnectionString);
+            await Assert.ThrowsAnyAsync<DbException>(() => connection.OpenAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_field_errors_and_starts_nothing()
+    {
+        await using var factory = Host();
+        var client = factory.CreateClient();
+        var refused = await client.PostAsJsonAsync("/api/lab/runs", new
+        {
+            workload = "ledger-transfers", hotSet = 1, workers = 0, durationSeconds = 3600, strategies = new[] { "RedisLock", "RedisLock" },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var errors = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        output.WriteLine(errors.ToString());
+        foreach (var field in new[] { "hotSet", "workers", "durationSeconds", "strategies" }) Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}");
+        Assert.Contains(errors.EnumerateObject(), e => e.Value.ToString().Contains("'RedisLock' cannot race in ledger-transfers"));
+
+        // Nothing is running: a valid start is accepted at once.
+        var valid = await client.PostAsJsonAsync("/api/lab/runs", new { workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "GapLock" } });
+        Assert.Equal(HttpStatusCode.Created, valid.StatusCode);
+    }
+
+    [Fact]
+    public async Task Turned_off_by_configuration_the_page_the_API_and_its_document_entries_are_gone()
+    {
+        await using var factory = Host(("Lab:Enabled", "false"));
+        var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/lab")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/lab")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync("/api/lab/runs", new { })).StatusCode);
+        var document = await client.GetStringAsync("/openapi/v1.json");
+        Assert.DoesNotContain("/api/lab", document);
+        Assert.Contains("/api/ledger/transfers", document);
+    }
+
+    WebApplicationFactory<Program> Host(params (string Key, string Value)[] settings) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString);
+            foreach (var (key, value) in settings) host.UseSetting(key, value);
+        });
+}
+
+file static class Builders
+{
+    public static T Also<T>(this T value, Action<T> change)
+    {
+        change(value);
+        return value;
+    }
+}

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Portfolio.Features;
+using Monolith.Portfolio.Lab;
+using Monolith.Shared.Lab;
 using Monolith.Shared.Modules;
 
 namespace Monolith.Portfolio;
@@ -14,6 +16,8 @@ public sealed class PortfolioModule : IModule
         services.AddModuleParts<PortfolioDbContext>(configuration, this);
 
     public Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) => services.MigrateAsync<PortfolioDbContext>(ct);
+
+    public IReadOnlyList<IRaceWorkload> RaceWorkloads { get; } = [new PortfolioTradeRace()];
 
     public void MapEndpoints(IEndpointRouteBuilder api)
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Concurrency;

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Concurrency;

@@ -1,5 +1,6 @@
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Features;
 using Monolith.Portfolio.Persistence;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Features;
 using Monolith.Portfolio.Persistence;
@@ -28,20 +29,6 @@ public sealed record PortfolioWorkloadResult(
         $"{Operations} ops ({Backdated} backdated): {Committed} committed, {Oversold} refused as oversell, {GaveUp} gave up (409), {Replays} idempotent replays; " +
         $"{Attempts} attempts, {Conflicts} conflicts re-run; {TransactionsChecked} transactions recomputed; {Violations.Count} violations" +
         (StoppedEarly ? $" (stopped at the cap of {Fixtures.Violations.Cap})" : "");
-}
-
-/// <summary>A random buy or sell; the module's workload and the trigger peer draw from the same generator.</summary>
-internal readonly record struct RandomTrade(TradeSide Side, decimal Quantity, decimal UnitPrice, decimal LocalUnitPrice)
-{
-    public static RandomTrade Next(Random random)
-    {
-        var price = random.NextInt64(5_000_000_000, 15_000_000_000) / 100_000_000m;
-        var local = random.NextInt64(4_000_000_000, 14_000_000_000) / 100_000_000m;
-        if (random.Next(100) < 55) return new(TradeSide.Buy, random.NextInt64(100_000_000, 4_000_000_000) / 100_000_000m, price, local);
-        // Now and then a sell far beyond the holding, so the oversell rule is exercised under contention.
-        var quantity = random.Next(25) == 0 ? 50_000m : random.NextInt64(100_000_000, 3_000_000_000) / 100_000_000m;
-        return new(TradeSide.Sell, quantity, price, local);
-    }
 }
 
 /// <summary>

@@ -6,6 +6,7 @@ using MediatR;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Lab;
 using Monolith.Ledger.Domain;
 using Monolith.Ledger.Features;
 using Monolith.Ledger.Persistence;
@@ -214,7 +215,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
             var random = new Random(c);
             for (var i = 0; i < 25; i++)
             {
-                var trade = Portfolio.RandomTrade.Next(random);
+                var trade = RandomTrade.Next(random);
                 var body = new
                 {
                     symbol = "ETH", side = trade.Side.ToString().ToLowerInvariant(), quantity = trade.Quantity, unitPrice = trade.UnitPrice,
@@ -230,7 +231,7 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Created, HttpStatusCode.UnprocessableEntity }));
         Assert.True(counts.GetValueOrDefault(HttpStatusCode.Created) > 400, $"only {counts.GetValueOrDefault(HttpStatusCode.Created)} of 800 created");
         await using var scope = factory.Services.CreateAsyncScope();
-        Assert.Empty(await Portfolio.PortfolioInvariants.CheckPositionAsync(
+        Assert.Empty(await PortfolioInvariants.CheckPositionAsync(
             scope.ServiceProvider.GetRequiredService<Monolith.Portfolio.Persistence.PortfolioDbContext>(), Monolith.Portfolio.Domain.Position.IdFor(portfolio, "ETH")));
     }
 

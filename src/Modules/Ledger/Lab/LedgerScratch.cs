@@ -28,13 +28,7 @@ internal sealed class LedgerScratch
     {
     }
 
-    public LedgerScratch(string serverConnectionString, string name)
-    {
-        var builder = new DbConnectionStringBuilder { ConnectionString = serverConnectionString };
-        builder["Database"] = name;
-        builder["Maximum Pool Size"] = "300";
-        ConnectionString = builder.ConnectionString;
-    }
+    public LedgerScratch(string serverConnectionString, string name) => ConnectionString = RaceStack.OnDatabase(serverConnectionString, name);
 
     public string ConnectionString { get; }
     public Guid[] Accounts { get; private set; } = [];
@@ -45,17 +39,7 @@ internal sealed class LedgerScratch
     static readonly LedgerModule Ledger = new();
 
     /// <summary>The Ledger module as the Host wires it, on this database, with <paramref name="strategy"/>.</summary>
-    public ServiceProvider Services(string strategy)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Monolith"] = ConnectionString,
-            ["Concurrency:Strategy"] = strategy,
-        }).Build();
-        var services = new ServiceCollection().AddLogging();
-        Ledger.AddServices(services, configuration);
-        return services.BuildServiceProvider();
-    }
+    public ServiceProvider Services(string strategy) => RaceStack.Build(Ledger, ConnectionString, strategy);
 
     /// <summary>
     /// One worker of the race: transfers of 1.00 between two random distinct accounts of the first

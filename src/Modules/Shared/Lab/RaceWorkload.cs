@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Concurrency;
 
 namespace Monolith.Shared.Lab;
@@ -47,3 +49,29 @@ public enum RaceOutcome { Committed, GaveUp, Refused }
 
 /// <summary>One invariant after a race: whether it held, its figures, and the violation as the bench reports it.</summary>
 public sealed record InvariantCheck(string Name, bool Held, string Figures, [property: System.Text.Json.Serialization.JsonIgnore] string Violation);
+
+/// <summary>What every race's scratch needs: its database's connection string, and the module's stack on it.</summary>
+public static class RaceStack
+{
+    /// <summary>The connection string of the database <paramref name="name"/> on the server of <paramref name="serverConnectionString"/>.</summary>
+    public static string OnDatabase(string serverConnectionString, string name)
+    {
+        var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = serverConnectionString };
+        builder["Database"] = name;
+        builder["Maximum Pool Size"] = "300";
+        return builder.ConnectionString;
+    }
+
+    /// <summary><paramref name="module"/> as the Host wires it, on <paramref name="connectionString"/>'s database, writing through <paramref name="strategy"/>.</summary>
+    public static ServiceProvider Build(Modules.IModule module, string connectionString, string strategy)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Monolith"] = connectionString,
+            ["Concurrency:Strategy"] = strategy,
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        module.AddServices(services, configuration);
+        return services.BuildServiceProvider();
+    }
+}

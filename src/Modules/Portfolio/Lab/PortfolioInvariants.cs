@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Persistence;
 
-namespace Monolith.Tests.Concurrency.Portfolio;
+namespace Monolith.Portfolio.Lab;
 
 /// <summary>What must hold for a position once writers are done; each violation described in words.</summary>
 internal static class PortfolioInvariants

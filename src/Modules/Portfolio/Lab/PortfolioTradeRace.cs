@@ -1,0 +1,119 @@
+using MediatR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Portfolio.Domain;
+using Monolith.Portfolio.Features;
+using Monolith.Shared.Access;
+using Monolith.Shared.Concurrency;
+using Monolith.Shared.Errors;
+using Monolith.Shared.Lab;
+
+namespace Monolith.Portfolio.Lab;
+
+/// <summary>
+/// The Portfolio race: buys and sells of one token in the portfolios of the hot set, one in four backdated into the
+/// position's recorded history, so that every later snapshot must be recomputed; then every position is recomputed
+/// from its transactions and compared with what is stored (the race suite's check).
+/// </summary>
+internal sealed class PortfolioTradeRace : IRaceWorkload
+{
+    const string Symbol = "TKN";
+    static readonly DateTimeOffset Start = new(2025, 1, 2, 0, 0, 0, TimeSpan.Zero);
+    static readonly Caller Trader = Caller.Operator("lab");
+    static readonly PortfolioModule Portfolio = new();
+
+    public string Name => "portfolio-trades";
+    public string Title => "Portfolio: buys and sells of one token per portfolio of the hot set, one in four backdated";
+
+    // RedisLock protects only rows that store a fencing token, which positions do not.
+    public IReadOnlyList<string> Strategies { get; } = StrategyDefinition.BuiltIn.Select(d => d.Name).Where(n => n != nameof(StrategyName.RedisLock)).ToList();
+
+    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, int hotSet, CancellationToken ct)
+    {
+        var stack = RaceStack.Build(Portfolio, RaceStack.OnDatabase(serverConnectionString, databaseName), strategy);
+        try
+        {
+            await using (var scope = stack.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<PortfolioDbContext>().Database.EnsureDeletedAsync(ct);
+            await Portfolio.MigrateAsync(stack, ct);
+            await using var setup = stack.CreateAsyncScope();
+            var mediator = setup.ServiceProvider.GetRequiredService<IMediator>();
+            await mediator.Send(new RegisterToken(Trader, Symbol, "USD"), ct);
+            var portfolios = new Guid[hotSet];
+            for (var i = 0; i < hotSet; i++)
+            {
+                portfolios[i] = (await mediator.Send(new OpenPortfolio(Trader), ct)).Id;
+                await mediator.Send(new RecordTransaction(Trader, portfolios[i], Symbol, TradeSide.Buy, 1_000m, 100m, 90m, Start), ct);
+            }
+            return new Arena(stack, portfolios);
+        }
+        catch
+        {
+            await stack.DisposeAsync();
+            throw;
+        }
+    }
+
+    sealed class Arena(ServiceProvider stack, Guid[] portfolios) : IRaceArena
+    {
+        // Each portfolio's clock: the minutes handed out so far after Start.
+        readonly long[] _minutes = new long[portfolios.Length];
+
+        public ConcurrencyMetrics Metrics => stack.GetRequiredService<ConcurrencyMetrics>();
+
+        public async Task RunWorkerAsync(int worker, Func<bool> keepGoing, Action<RaceOutcome, long> ended, CancellationToken ct)
+        {
+            var random = new Random(portfolios.Length * 1000 + worker);
+            await using var scope = stack.CreateAsyncScope();
+            var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+            while (keepGoing() && !ct.IsCancellationRequested)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var i = random.Next(portfolios.Length);
+                var trade = RandomTrade.Next(random);
+                var executedAt = random.Next(4) == 0 ? Backdated(i, random) : Start.AddMinutes(Interlocked.Increment(ref _minutes[i]));
+                RaceOutcome outcome;
+                try
+                {
+                    await mediator.Send(new RecordTransaction(Trader, portfolios[i], Symbol, trade.Side, trade.Quantity, trade.UnitPrice, trade.LocalUnitPrice,
+                        executedAt, Guid.NewGuid().ToString()), ct);
+                    outcome = RaceOutcome.Committed;
+                }
+                catch (ContentionException) { outcome = RaceOutcome.GaveUp; }
+                catch (BusinessRuleException) { outcome = RaceOutcome.Refused; } // an oversell, now or at an earlier instant
+                ended(outcome, started);
+            }
+        }
+
+        /// <summary>Up to half an hour before the portfolio's latest minute; a whole minute now and then, to tie with a recorded instant.</summary>
+        DateTimeOffset Backdated(int portfolio, Random random)
+        {
+            var minutes = Math.Max(0, Interlocked.Read(ref _minutes[portfolio]) - random.Next(1, 30));
+            return Start.AddMinutes(minutes).AddSeconds(random.Next(4) == 0 ? 0 : random.Next(1, 60));
+        }
+
+        public async Task<IReadOnlyList<InvariantCheck>> CheckAsync(CancellationToken ct)
+        {
+            await using var scope = stack.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<PortfolioDbContext>();
+            var violations = new List<string>();
+            foreach (var portfolio in portfolios) violations.AddRange(await PortfolioInvariants.CheckPositionAsync(db, Position.IdFor(portfolio, Symbol), ct));
+            var transactions = await db.Transactions.CountAsync(ct);
+            var negative = await db.Snapshots.CountAsync(s => s.Amount < 0m, ct) + await db.Positions.CountAsync(p => p.Amount < 0m, ct);
+            return
+            [
+                new("every snapshot equals its recomputation", violations.Count == 0,
+                    $"{transactions} transactions in {portfolios.Length} positions recomputed in (executed at, id) order; {violations.Count} differences",
+                    violations.FirstOrDefault() ?? ""),
+                new("no negative holding", negative == 0, $"{negative} snapshots or positions below zero", $"{negative} snapshots or positions hold a negative amount"),
+            ];
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await using (var scope = stack.CreateAsyncScope())
+                await scope.ServiceProvider.GetRequiredService<PortfolioDbContext>().Database.EnsureDeletedAsync();
+            await stack.DisposeAsync();
+        }
+    }
+}

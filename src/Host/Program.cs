@@ -98,8 +98,8 @@ foreach (var module in ModuleCatalog.All)
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     foreach (var address in app.Urls)
-        app.Logger.LogInformation("Monolith API on {Address} ({Provider}); API docs: {Address}/docs, OpenAPI: {Address}/openapi/v1.json",
-            address, DatabaseProvider.Current, address, address);
+        app.Logger.LogInformation("Monolith API on {Address} ({Provider}); API docs: {Address}/docs, OpenAPI: {Address}/openapi/v1.json, metrics: {Address}/metrics{Lab}",
+            address, DatabaseProvider.Current, address, address, address, app.Services.GetService<LabRuns>() is null ? "" : $", strategy lab: {address}/lab");
     foreach (var configured in app.Services.GetServices<ConfiguredStrategy>())
         app.Logger.LogInformation("Module {Module} writes through the {Strategy} strategy", configured.Module, configured.Strategy);
 });

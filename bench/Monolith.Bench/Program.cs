@@ -27,7 +27,7 @@ switch (mode)
         // RedisLock needs fenced rows, which Ledger accounts are not; --strategies A,B runs a subset (with the ceiling) to look at a few.
         var strategies = Option("strategies", string.Join(',', Enum.GetNames<StrategyName>().Where(s => s != nameof(StrategyName.RedisLock))))
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var stacks = strategies.ToDictionary(s => s, database.Services);
+        var stacks = strategies.ToDictionary(s => s, s => database.Services(s));
         var contention = new Contention(database);
         // First runs compile EF's model and queries and fill the pools; no cell should pay for that.
         foreach (var stack in stacks.Values)

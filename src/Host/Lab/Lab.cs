@@ -1,17 +1,20 @@
-using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using FluentValidation;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Monolith.Shared.Access;
+using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
 using Monolith.Shared.Lab;
 using Monolith.Shared.Modules;
+using Monolith.Shared.Persistence;
 
 namespace Monolith.Host.Lab;
 
 /// <summary>
 /// The strategy lab (docs/lab.md): /lab, a page that races strategies on a module's hot rows in this process and
-/// draws them live, and its API under /api/lab. Off unless Lab:Enabled (on in Development): a run loads the database
-/// server, and the API takes no token.
+/// draws them live, and its API under /api/lab, for operators only (a run loads the database server). Off unless
+/// Lab:Enabled (on in Development).
 /// </summary>
 public sealed class LabOptions
 {
@@ -36,7 +39,7 @@ public sealed record LabWorkloadView(string Name, string Title, IReadOnlyList<st
 
 internal sealed class StartLabRunValidator : AbstractValidator<StartLabRun>
 {
-    public StartLabRunValidator(LabOptions options, IReadOnlyList<IRaceWorkload> workloads)
+    public StartLabRunValidator(LabOptions options, IReadOnlyList<IRaceWorkload> workloads, DatabaseProfile profile)
     {
         RuleFor(r => r.Workload).Must(w => workloads.Any(x => x.Name == w))
             .WithMessage($"'workload' must be one of: {string.Join(", ", workloads.Select(w => w.Name))}.");
@@ -48,7 +51,12 @@ internal sealed class StartLabRunValidator : AbstractValidator<StartLabRun>
             .Must(s => s is null || s.Distinct(StringComparer.OrdinalIgnoreCase).Count() == s.Count).WithMessage("Each strategy races once.");
         RuleForEach(r => r.Strategies).Must((run, strategy) => workloads.FirstOrDefault(w => w.Name == run.Workload) is not { } workload || workload.Strategies.Contains(strategy))
             .WithMessage((run, strategy) => $"'{strategy}' cannot race in {run.Workload}: choose from {string.Join(", ", workloads.FirstOrDefault(w => w.Name == run.Workload)?.Strategies ?? [])}.");
+        if (profile != DatabaseProfile.GaleraCluster) return;
+        RuleForEach(r => r.Strategies).Must(strategy => RefusalOnCluster(strategy) is null)
+            .WithMessage((_, strategy) => $"'{strategy}' is refused on {DatabaseProfiles.Key} {profile}: {RefusalOnCluster(strategy)}.");
     }
+
+    static string? RefusalOnCluster(string strategy) => StrategyDefinition.BuiltIn.FirstOrDefault(d => d.Name == strategy)?.RefusedOnCluster;
 }
 
 /// <summary>A second start while a run is going: refused, with when to try again.</summary>
@@ -71,7 +79,7 @@ internal static class LabEndpoints
         var workloads = ModuleCatalog.All.SelectMany(m => m.RaceWorkloads).ToList();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<IReadOnlyList<IRaceWorkload>>(workloads);
-        builder.Services.AddSingleton(new StartLabRunValidator(options, workloads));
+        builder.Services.AddSingleton(new StartLabRunValidator(options, workloads, DatabaseProfiles.From(builder.Configuration)));
         builder.Services.AddSingleton<LabRuns>();
     }
 
@@ -81,21 +89,24 @@ internal static class LabEndpoints
         var page = Path.Combine(AppContext.BaseDirectory, "Lab", "lab.html");
         app.MapGet("/lab", () => TypedResults.PhysicalFile(page, "text/html; charset=utf-8")).ExcludeFromDescription();
 
-        var lab = app.MapGroup("/api/lab").WithTags("Lab").AllowAnonymous();
-        lab.MapGet("/", (LabOptions options, IReadOnlyList<IRaceWorkload> workloads) => TypedResults.Ok(new LabCatalog(
+        var lab = app.MapGroup("/api/lab").WithTags("Lab").RequireAuthorization(new AuthorizeAttribute { Roles = Caller.OperatorRole });
+        OperatorsOnly(lab.MapGet("/", (LabOptions options, IReadOnlyList<IRaceWorkload> workloads) => TypedResults.Ok(new LabCatalog(
                 workloads.Select(w => new LabWorkloadView(w.Name, w.Title, w.Strategies)).ToList(),
-                options.MaxWorkers, options.MaxDurationSeconds, options.MaxHotSet, options.MaxStrategies)))
+                options.MaxWorkers, options.MaxDurationSeconds, options.MaxHotSet, options.MaxStrategies))))
             .WithName("GetLabCatalog").WithSummary("The workloads a lab run can race, and the configured bounds");
-        lab.MapPost("/runs", Start)
+        OperatorsOnly(lab.MapPost("/runs", Start))
             .WithName("StartLabRun").WithSummary("Starts a race of the strategies on the workload's hot rows, in scratch databases; one run at a time")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
-        lab.MapGet("/runs/{id:guid}", Results<Ok<LabRunView>, NotFound> (Guid id, LabRuns runs) =>
-                runs.Find(id) is { } run ? TypedResults.Ok(run.View()) : TypedResults.NotFound())
+        OperatorsOnly(lab.MapGet("/runs/{id:guid}", Results<Ok<LabRunView>, NotFound> (Guid id, LabRuns runs) =>
+                runs.Find(id) is { } run ? TypedResults.Ok(run.View()) : TypedResults.NotFound()))
             .WithName("GetLabRun").WithSummary("A run: its state, each strategy's figures per second, and the invariants once it has ended");
-        lab.MapGet("/runs/{id:guid}/events", Results<ServerSentEventsResult<LabRunView>, NotFound> (Guid id, LabRuns runs, CancellationToken ct) =>
-                runs.Find(id) is { } run ? TypedResults.ServerSentEvents(Snapshots(run, ct), eventType: "snapshot") : TypedResults.NotFound())
+        OperatorsOnly(lab.MapGet("/runs/{id:guid}/events", Results<ServerSentEventsResult<LabRunView>, NotFound> (Guid id, LabRuns runs, CancellationToken ct) =>
+                runs.Find(id) is { } run ? TypedResults.ServerSentEvents(Snapshots(run, ct), eventType: "snapshot") : TypedResults.NotFound()))
             .WithName("StreamLabRun").WithSummary("The run as server-sent events: a snapshot twice a second until it has ended");
     }
+
+    static RouteHandlerBuilder OperatorsOnly(RouteHandlerBuilder route) =>
+        route.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
     static Created<LabRunView> Start(StartLabRun request, StartLabRunValidator validator, LabRuns runs)
     {

@@ -52,7 +52,7 @@ internal sealed class LabRuns(IConfiguration configuration, IReadOnlyList<IRaceW
             _current = run;
             _runs[run.Id] = run;
             foreach (var old in _runs.Values.OrderByDescending(r => r.StartedAt).Skip(Kept)) _runs.TryRemove(old.Id, out _);
-            _ = Task.Run(() => run.RunAsync(ScratchServer(), logger, lifetime.ApplicationStopping));
+            _ = Task.Run(() => run.RunAsync(ScratchServer(), DatabaseProfiles.From(configuration), logger, lifetime.ApplicationStopping));
             return run;
         }
     }
@@ -75,7 +75,7 @@ internal sealed class LabRun(StartLabRun request, IRaceWorkload workload)
         _raceStarted == 0 ? 0 : Math.Min(request.DurationSeconds, Stopwatch.GetElapsedTime(_raceStarted).TotalSeconds), _error,
         _lanes.Select(l => l.View()).ToList());
 
-    public async Task RunAsync(string server, ILogger logger, CancellationToken stopping)
+    public async Task RunAsync(string server, DatabaseProfile profile, ILogger logger, CancellationToken stopping)
     {
         var arenas = new List<IRaceArena>();
         var outcome = LabRunState.Failed;
@@ -83,7 +83,7 @@ internal sealed class LabRun(StartLabRun request, IRaceWorkload workload)
         {
             var database = new DbConnectionStringBuilder { ConnectionString = server }["Database"]?.ToString() ?? "monolith";
             arenas.AddRange(await Task.WhenAll(_lanes.Select((lane, i) =>
-                workload.PrepareAsync(server, $"{database}_lab_{i + 1}", lane.Strategy, request.HotSet, stopping))));
+                workload.PrepareAsync(server, $"{database}_lab_{i + 1}", lane.Strategy, profile, request.HotSet, stopping))));
 
             _state = LabRunState.Running;
             _raceStarted = Stopwatch.GetTimestamp();

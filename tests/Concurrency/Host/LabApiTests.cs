@@ -19,7 +19,7 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
         string workload, string first, string second, int invariants)
     {
         await using var factory = Host();
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var started = await client.PostAsJsonAsync("/api/lab/runs", new
         {
             workload, hotSet = 3, workers = 4, durationSeconds = 3, strategies = new[] { first, second },
@@ -58,7 +58,7 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
     public async Task Bad_input_gets_field_errors_and_starts_nothing()
     {
         await using var factory = Host();
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         var refused = await client.PostAsJsonAsync("/api/lab/runs", new
         {
             workload = "ledger-transfers", hotSet = 1, workers = 0, durationSeconds = 3600, strategies = new[] { "RedisLock", "RedisLock" },
@@ -69,16 +69,41 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
         foreach (var field in new[] { "hotSet", "workers", "durationSeconds", "strategies" }) Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}");
         Assert.Contains(errors.EnumerateObject(), e => e.Value.ToString().Contains("'RedisLock' cannot race in ledger-transfers"));
 
+        // An owner who is not an operator may not load the database server.
+        var owner = await factory.CreateClient().As(Monolith.Shared.Access.Caller.Owner("alice"))
+            .PostAsJsonAsync("/api/lab/runs", new { workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "GapLock" } });
+        Assert.Equal(HttpStatusCode.Forbidden, owner.StatusCode);
+
         // Nothing is running: a valid start is accepted at once.
         var valid = await client.PostAsJsonAsync("/api/lab/runs", new { workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "GapLock" } });
         Assert.Equal(HttpStatusCode.Created, valid.StatusCode);
     }
 
     [Fact]
+    public async Task On_the_cluster_profile_a_strategy_it_refuses_is_refused_with_its_reason()
+    {
+        await using var factory = Host(("Database:Profile", "GaleraCluster"));
+        if (DatabaseProvider.Current != DatabaseKind.MySql)
+        {
+            Assert.Contains("needs the MySql build", Assert.Throws<InvalidOperationException>(() => factory.CreateClient()).Message);
+            return;
+        }
+        var refused = await factory.CreateClient().As(Tester).PostAsJsonAsync("/api/lab/runs", new
+        {
+            workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "PessimisticRowLock", "SingleWriter" },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var errors = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").ToString();
+        output.WriteLine(errors);
+        Assert.Contains("'SingleWriter' is refused on Database:Profile GaleraCluster", errors);
+        Assert.DoesNotContain("PessimisticRowLock", errors);
+    }
+
+    [Fact]
     public async Task Turned_off_by_configuration_the_page_the_API_and_its_document_entries_are_gone()
     {
         await using var factory = Host(("Lab:Enabled", "false"));
-        var client = factory.CreateClient();
+        var client = factory.CreateClient().As(Tester);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/lab")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/lab")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync("/api/lab/runs", new { })).StatusCode);

@@ -34,6 +34,8 @@ public sealed class LabPageTests(TestDatabase database, ITestOutputHelper output
         page.PageError += (_, error) => problems.Add(error);
 
         await page.GotoAsync(new Uri(host.BaseAddress, "/lab").ToString());
+        await page.FillAsync("#token", TokenFor(Tester)); // an operator's, as ./dev run prints one
+        await page.DispatchEventAsync("#token", "change");
         await page.WaitForSelectorAsync("input[name=strategy][value=PessimisticRowLock]:checked");
         Assert.Equal(2, await page.Locator("input[name=strategy]:checked").CountAsync()); // the first two, PessimisticRowLock and OptimisticCas
         await page.FillAsync("#hotSet", "4");

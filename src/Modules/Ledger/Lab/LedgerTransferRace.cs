@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Lab;
+using Monolith.Shared.Persistence;
 
 namespace Monolith.Ledger.Lab;
 
@@ -13,12 +14,13 @@ internal sealed class LedgerTransferRace : IRaceWorkload
     // RedisLock protects only rows that store a fencing token, which Ledger's accounts do not.
     public IReadOnlyList<string> Strategies { get; } = StrategyDefinition.BuiltIn.Select(d => d.Name).Where(n => n != nameof(StrategyName.RedisLock)).ToList();
 
-    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, int hotSet, CancellationToken ct)
+    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile, int hotSet,
+        CancellationToken ct)
     {
         if (hotSet < 2) throw new ArgumentOutOfRangeException(nameof(hotSet), hotSet, "A transfer needs two accounts.");
         var scratch = new LedgerScratch(serverConnectionString, databaseName);
-        // The stack first: a strategy the configuration refuses stops here, before any database is made.
-        var stack = scratch.Services(strategy);
+        // The stack first: a strategy the profile refuses stops here, before any database is made.
+        var stack = scratch.Services(strategy, profile);
         try
         {
             await scratch.CreateAsync(hotSet);

@@ -7,6 +7,7 @@ using Monolith.Shared.Access;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
 using Monolith.Shared.Lab;
+using Monolith.Shared.Persistence;
 
 namespace Monolith.Portfolio.Lab;
 
@@ -28,9 +29,10 @@ internal sealed class PortfolioTradeRace : IRaceWorkload
     // RedisLock protects only rows that store a fencing token, which positions do not.
     public IReadOnlyList<string> Strategies { get; } = StrategyDefinition.BuiltIn.Select(d => d.Name).Where(n => n != nameof(StrategyName.RedisLock)).ToList();
 
-    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, int hotSet, CancellationToken ct)
+    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile, int hotSet,
+        CancellationToken ct)
     {
-        var stack = RaceStack.Build(Portfolio, RaceStack.OnDatabase(serverConnectionString, databaseName), strategy);
+        var stack = RaceStack.Build(Portfolio, RaceStack.OnDatabase(serverConnectionString, databaseName), strategy, profile);
         try
         {
             await using (var scope = stack.CreateAsyncScope())

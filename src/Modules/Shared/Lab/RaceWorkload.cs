@@ -22,9 +22,10 @@ public interface IRaceWorkload
     /// <summary>
     /// Creates (or recreates) the database <paramref name="databaseName"/> on the server of
     /// <paramref name="serverConnectionString"/> with <paramref name="hotSet"/> rows to race on, and the module's stack
-    /// on it writing through <paramref name="strategy"/>.
+    /// on it writing through <paramref name="strategy"/>, under <paramref name="profile"/> (the Host's own).
     /// </summary>
-    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, int hotSet, CancellationToken ct);
+    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, Persistence.DatabaseProfile profile, int hotSet,
+        CancellationToken ct);
 }
 
 /// <summary>A prepared race: workers to run, the metrics of its strategy, and the invariants to check after it.</summary>
@@ -62,13 +63,18 @@ public static class RaceStack
         return builder.ConnectionString;
     }
 
-    /// <summary><paramref name="module"/> as the Host wires it, on <paramref name="connectionString"/>'s database, writing through <paramref name="strategy"/>.</summary>
-    public static ServiceProvider Build(Modules.IModule module, string connectionString, string strategy)
+    /// <summary>
+    /// <paramref name="module"/> as the Host wires it, on <paramref name="connectionString"/>'s database, writing through
+    /// <paramref name="strategy"/> under <paramref name="profile"/>: a strategy the profile refuses stops here.
+    /// </summary>
+    public static ServiceProvider Build(Modules.IModule module, string connectionString, string strategy,
+        Persistence.DatabaseProfile profile = Persistence.DatabaseProfile.SingleServer)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Monolith"] = connectionString,
             ["Concurrency:Strategy"] = strategy,
+            [Persistence.DatabaseProfiles.Key] = profile.ToString(),
         }).Build();
         var services = new ServiceCollection().AddLogging();
         module.AddServices(services, configuration);

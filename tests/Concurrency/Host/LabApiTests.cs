@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Monolith.Shared.Lab;
+using Monolith.Shared.Modules;
 using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 using Xunit.Abstractions;
@@ -52,6 +54,38 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
                 .Also(b => b["Database"] = $"{database.Name}_lab_{lane}").ConnectionString);
             await Assert.ThrowsAnyAsync<DbException>(() => connection.OpenAsync());
         }
+    }
+
+    /// <summary>
+    /// The panel's "pass" can fail: after a short race, one row is changed behind the strategy's back (a lost write
+    /// would leave the same trace), and the arena's checks name the invariant it breaks.
+    /// </summary>
+    [Theory]
+    [InlineData("ledger-transfers", "UPDATE {ledger.accounts} SET balance = balance + 1 WHERE id = (SELECT account_id FROM {ledger.entries} ORDER BY account_id LIMIT 1)",
+        "conservation", "balance = sum of entries")]
+    [InlineData("portfolio-trades", "UPDATE {portfolio.snapshots} SET mean_price = mean_price + 1 WHERE transaction_id = (SELECT id FROM {portfolio.transactions} ORDER BY id DESC LIMIT 1)",
+        "every snapshot equals its recomputation")]
+    public async Task The_checks_catch_a_row_changed_behind_the_strategys_back(string workload, string tamper, params string[] broken)
+    {
+        var race = ModuleCatalog.All.SelectMany(m => m.RaceWorkloads).Single(w => w.Name == workload);
+        var scratch = $"{database.Name}_check";
+        await using var arena = await race.PrepareAsync(database.ConnectionString, scratch, "PessimisticRowLock", DatabaseProfile.SingleServer, hotSet: 2, CancellationToken.None);
+        var operations = 0;
+        await arena.RunWorkerAsync(0, () => operations < 20, (_, _) => operations++, CancellationToken.None);
+        Assert.All(await arena.CheckAsync(CancellationToken.None), c => Assert.True(c.Held, $"{c.Name}: {c.Figures}"));
+
+        var sql = System.Text.RegularExpressions.Regex.Replace(tamper, @"\{(\w+)\.(\w+)\}", m => DatabaseProvider.ModuleTable(m.Groups[1].Value, m.Groups[2].Value));
+        await using (var connection = DatabaseProvider.Connect(RaceStack.OnDatabase(database.ConnectionString, scratch)))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var checks = await arena.CheckAsync(CancellationToken.None);
+        foreach (var check in checks) output.WriteLine($"{check.Name}: {(check.Held ? "held" : "BROKEN")}, {check.Figures}");
+        Assert.Equal(broken.Order(), checks.Where(c => !c.Held).Select(c => c.Name).Order());
     }
 
     [Fact]

@@ -1,15 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using MediatR;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Ledger.Features;
-using Monolith.Shared.Concurrency;
-using Monolith.Shared.Persistence;
-using Monolith.Shared.Errors;
-
 using Monolith.Ledger.Lab;
+using Monolith.Shared.Concurrency;
 using Monolith.Shared.Lab;
+using Monolith.Shared.Persistence;
 
 namespace Monolith.Bench;
 

@@ -50,8 +50,7 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
         // Dropped: nothing of the run is left to mix with real accounts.
         foreach (var lane in new[] { 1, 2 })
         {
-            await using var connection = DatabaseProvider.Connect(new DbConnectionStringBuilder { ConnectionString = database.ConnectionString }
-                .Also(b => b["Database"] = $"{database.Name}_lab_{lane}").ConnectionString);
+            await using var connection = DatabaseProvider.Connect(RaceStack.OnDatabase(database.ConnectionString, $"{database.Name}_lab_{lane}"));
             await Assert.ThrowsAnyAsync<DbException>(() => connection.OpenAsync());
         }
     }
@@ -152,13 +151,4 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
             host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString);
             foreach (var (key, value) in settings) host.UseSetting(key, value);
         });
-}
-
-file static class Builders
-{
-    public static T Also<T>(this T value, Action<T> change)
-    {
-        change(value);
-        return value;
-    }
 }

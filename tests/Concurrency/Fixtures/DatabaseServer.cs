@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Monolith.Shared.Persistence;
 
@@ -16,7 +15,7 @@ public sealed class DatabaseServer : IAsyncLifetime
 {
     readonly string _directory = Path.Combine(Path.GetTempPath(), $"monolith-server-{Guid.NewGuid():N}");
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = HostProcess.FreePort();
 
     /// <summary>A connection string to <paramref name="database"/> on this server, with this build's driver's keys.</summary>
     public string ConnectionString(string database, int maxPoolSize = 100)
@@ -216,12 +215,5 @@ public sealed class DatabaseServer : IAsyncLifetime
         await process.WaitForExitAsync();
         if (process.ExitCode != 0 && !mayFail)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}");
-    }
-
-    static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -91,7 +91,8 @@ internal sealed class HostProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await KillAsync();
 
-    static int FreePort()
+    /// <summary>A port free on the loopback interface now; another process may take it before the caller binds it.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

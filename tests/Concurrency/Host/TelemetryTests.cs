@@ -81,6 +81,84 @@ public sealed class TelemetryTests(TestDatabase database, ITestOutputHelper outp
         Assert.Contains(attempts, a => a.GetTagItem(Telemetry.Attributes.Attempt) is 2 && (string?)a.GetTagItem(Telemetry.Attributes.Outcome) == "committed");
     }
 
+    [Fact]
+    public async Task With_an_OTLP_endpoint_configured_traces_and_metrics_reach_the_collector()
+    {
+        await using var collector = new OtlpCollector();
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
+            .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", collector.Endpoint.ToString())
+            .UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            // Exported every few hundred milliseconds instead of every 5 s (spans) and 60 s (metrics).
+            .UseSetting("OTEL_BSP_SCHEDULE_DELAY", "200")
+            .UseSetting("OTEL_METRIC_EXPORT_INTERVAL", "500"));
+        var opened = await factory.CreateClient().As(Tester).PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+
+        // OTLP's protobuf carries names and attribute keys as plain UTF-8: a collector's view without a decoder.
+        var traces = await collector.FirstAsync("/v1/traces", body => body.Contains(nameof(OpenAccount)) && body.Contains(Telemetry.Attributes.Strategy));
+        Assert.Contains("monolith", traces); // the service name
+        Assert.Contains(Telemetry.AttemptSource, traces);
+        var metrics = await collector.FirstAsync("/v1/metrics", body => body.Contains(ConcurrencyMetrics.MeterName));
+        Assert.Contains(ConcurrencyMetrics.Instruments.Attempts, metrics);
+        output.WriteLine($"{collector.Received} exports received");
+    }
+
+    /// <summary>An OTLP/HTTP endpoint on a free local port that answers every export with success and keeps the bodies.</summary>
+    sealed class OtlpCollector : IAsyncDisposable
+    {
+        readonly HttpListener _listener = new();
+        readonly ConcurrentQueue<(string Path, string Body)> _exports = new();
+        readonly Task _serving;
+
+        public OtlpCollector()
+        {
+            Endpoint = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}/");
+            _listener.Prefixes.Add(Endpoint.ToString());
+            _listener.Start();
+            _serving = ServeAsync();
+        }
+
+        public Uri Endpoint { get; }
+        public int Received => _exports.Count;
+
+        /// <summary>The first export to <paramref name="path"/> whose body matches; bounded by a minute for a hung test, not a measurement.</summary>
+        public async Task<string> FirstAsync(string path, Func<string, bool> matches)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                foreach (var export in _exports)
+                    if (export.Path == path && matches(export.Body)) return export.Body;
+                await Task.Delay(50);
+            }
+            throw new TimeoutException($"no matching export to {path} within a minute; received: {string.Join(", ", _exports.Select(e => e.Path))}");
+        }
+
+        async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch (Exception) when (!_listener.IsListening) { return; }
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                _exports.Enqueue((context.Request.Url!.AbsolutePath, System.Text.Encoding.UTF8.GetString(body.ToArray())));
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/x-protobuf";
+                context.Response.Close();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            await _serving;
+            _listener.Close();
+        }
+    }
+
     /// <summary>
     /// The spans of Monolith's sources that ended under one trace this test started: other classes run in parallel,
     /// and their spans go to the same process-wide listeners.

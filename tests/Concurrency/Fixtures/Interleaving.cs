@@ -49,7 +49,8 @@ internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHe
             output.WriteLine(blocked ? "second session waited for a lock" : "second session read alongside the first");
 
             go1.SetResult();
-            await LockWaits.ArrivedOrBlockedAsync(run1.ContinueWith(_ => { }), probe);
+            var firstWaited = await LockWaits.ArrivedOrBlockedAsync(run1.ContinueWith(_ => { }), probe);
+            output.WriteLine(firstWaited ? "first session waited for a lock; the second goes on" : "first session done; the second goes on");
         }
         finally
         {
@@ -57,7 +58,9 @@ internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHe
             go1.TrySetResult();
             go2.TrySetResult();
         }
-        return new Outcome(await CaptureAsync(run1), await CaptureAsync(run2), blocked, counters.Conflicts + (secondCounters?.Conflicts ?? 0));
+        var outcome = new Outcome(await CaptureAsync(run1), await CaptureAsync(run2), blocked, counters.Conflicts + (secondCounters?.Conflicts ?? 0));
+        if (secondCounters is not null) output.WriteLine($"conflicts re-run: {counters.Conflicts} on the first stack, {secondCounters.Conflicts} on the second");
+        return outcome;
     }
 
     static async Task RunPausingAsync(IServiceProvider services, Unit unit, TaskCompletionSource read, TaskCompletionSource go)

@@ -331,16 +331,29 @@ public abstract class LedgerInterleavings : IAsyncLifetime
         throw new InvalidOperationException($"account {account} did not reach the second node in 5 s");
     }
 
-    async Task<decimal> BalanceAsync(Guid account)
+    async Task<decimal> BalanceAsync(Guid account, IServiceProvider? stack = null)
     {
-        await using var scope = Services.CreateAsyncScope();
+        await using var scope = (stack ?? Services).CreateAsyncScope();
         return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new GetAccount(Tester, account))).Balance;
     }
 
+    /// <summary>
+    /// The invariants as the first stack's node sees them; on a cluster, also that the second stack's node holds the
+    /// same balances. Both read causally (wsrep_sync_wait), so a difference is a node that diverged or a read that was
+    /// not causal, and either is a violation that names both figures.
+    /// </summary>
     async Task<List<string>> CheckAsync(params Guid[] accounts)
     {
-        await using var scope = Services.CreateAsyncScope();
-        return await LedgerInvariants.CheckAccountsAsync(scope.ServiceProvider.GetRequiredService<LedgerDbContext>(), accounts);
+        List<string> violations;
+        await using (var scope = Services.CreateAsyncScope())
+            violations = await LedgerInvariants.CheckAccountsAsync(scope.ServiceProvider.GetRequiredService<LedgerDbContext>(), accounts);
+        if (SecondServices == Services) return violations;
+        foreach (var account in accounts)
+        {
+            var (first, second) = (await BalanceAsync(account), await BalanceAsync(account, SecondServices));
+            if (first != second) violations.Add($"account {account}: the first stack's node holds {first:0.00}, the second's {second:0.00}");
+        }
+        return violations;
     }
 }
 

@@ -102,3 +102,8 @@ public sealed class GaleraRedisLockExpiryTests(ClusterDatabase cluster, ITestOut
         Assert.Equal(850m, balance); // both reservations count
     }
 }
+
+public sealed class GaleraSingleWriterTradingRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraTradingRaces(cluster, output)
+{
+    protected override string Strategy => nameof(StrategyName.SingleWriter);
+}

@@ -97,11 +97,27 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         // A unit that fails is rolled back whole and re-run from fresh reads, never resumed, so the savepoint EF would
         // wrap around SaveChanges inside this transaction is two statements that nothing uses.
         db.Database.AutoSavepointsEnabled = false;
+        await DropFailedTransactionAsync();
         var tx = isolation is { } level
             ? await db.Database.BeginTransactionAsync(level, ct)
             : await db.Database.BeginTransactionAsync(ct);
         await DatabaseProvider.SetLockTimeoutAsync(db, runtime.Options.LockTimeout, ct);
         return tx;
+    }
+
+    /// <summary>
+    /// A transaction left current by a failed attempt, on the context or on the driver's connection, lets no other
+    /// begin there. Seen on Galera with SingleWriter's writer, which keeps its context and connection between attempts:
+    /// after a node aborted its transaction (reported at the next round trip), every later unit failed with "already in
+    /// a transaction" (GaleraSingleWriterTradingRaces). It is dropped with its connection, which ends it everywhere.
+    /// </summary>
+    protected async Task DropFailedTransactionAsync()
+    {
+        if (db.Database.CurrentTransaction is not { } failed) return;
+        try { await failed.DisposeAsync(); }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException || DatabaseProvider.Classify(e) != FailureKind.Other) { }
+        db.Database.UseTransaction(null);
+        await db.Database.CloseConnectionAsync();
     }
 
     // The text of each row load, by context, row type, key count and locking clause: built once, not per unit.

@@ -297,6 +297,7 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
         // Changes are detected per unit, on the rows the unit could have changed, not on the whole tracker each time.
         Db.ChangeTracker.AutoDetectChangesEnabled = false;
         Db.BeforeCommand = () => _readBehindUnsaved |= _unsaved && _inUnit && !_ownRead;
+        await DropFailedTransactionAsync();
         await OpenConnectionAsync();
         await using var tx = await Db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted);
         await LockDeclaredAsync(units.Select(u => u.Keys), CancellationToken.None);

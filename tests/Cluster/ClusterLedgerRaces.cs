@@ -40,19 +40,17 @@ public sealed class GaleraGapLockRaces(ClusterDatabase cluster, ITestOutputHelpe
 }
 
 /// <summary>
-/// What it promises beyond the others on one server, that write skew over a row a unit only read is caught, holds on
-/// the cluster only when the other node's applier reaches the unit's shared lock before the unit commits: prevented in
-/// three suite runs of four, seen once under load. Recorded, not promised.
+/// Refused on the cluster, and run here for the matrix (recorded, not promised): what it promises beyond the others on
+/// one server, that write skew over a row a unit only read is caught, holds here only when the other node's applier
+/// reaches the unit's shared lock before the unit commits. RefusedStrategyTests shows it failing.
 /// </summary>
 public sealed class GaleraSerializableRetryRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraLedgerRaces(cluster, output)
 {
     protected override string Strategy => nameof(StrategyName.SerializableRetry);
 }
 
-/// <summary>Refused on the cluster (RefusedStrategyTests shows why), and run here anyway for the matrix: recorded, not promised.</summary>
 public sealed class GaleraSingleWriterRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraLedgerRaces(cluster, output)
 {
-    protected override bool? LostUpdateOutcome => null;
     protected override string Strategy => nameof(StrategyName.SingleWriter);
 }
 
@@ -97,6 +95,5 @@ public sealed class GaleraAsSingleServerSerializableRetryRaces(ClusterDatabase c
 
 public sealed class GaleraAsSingleServerSingleWriterRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraAsSingleServerLedgerRaces(cluster, output)
 {
-    protected override bool? LostUpdateOutcome => null;
     protected override string Strategy => nameof(StrategyName.SingleWriter);
 }

@@ -123,12 +123,12 @@ public sealed class LabApiTests(TestDatabase database, ITestOutputHelper output)
         }
         var refused = await factory.CreateClient().As(Tester).PostAsJsonAsync("/api/lab/runs", new
         {
-            workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "PessimisticRowLock", "SingleWriter" },
+            workload = "ledger-transfers", hotSet = 2, workers = 1, durationSeconds = 1, strategies = new[] { "PessimisticRowLock", "SerializableRetry" },
         });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         var errors = (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").ToString();
         output.WriteLine(errors);
-        Assert.Contains("'SingleWriter' is refused on Database:Profile GaleraCluster", errors);
+        Assert.Contains("'SerializableRetry' is refused on Database:Profile GaleraCluster", errors);
         Assert.DoesNotContain("PessimisticRowLock", errors);
     }
 

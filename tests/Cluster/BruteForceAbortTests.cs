@@ -56,8 +56,18 @@ public sealed class BruteForceAbortTests(ClusterDatabase cluster) : IClassFixtur
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
+    /// <summary>
+    /// Waits for <paramref name="condition"/>; a bound for a hung test, not a measurement. A node killed by another
+    /// class of the suite stalls every node's commits until the cluster evicts it, and a node that donates its state
+    /// to a rejoining one may apply nothing while it does: seconds, not milliseconds.
+    /// </summary>
     static async Task UntilAsync(Func<Task<bool>> condition)
     {
-        for (var i = 0; i < 100 && !await condition(); i++) await Task.Delay(50);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not hold within a minute.");
+            await Task.Delay(50);
+        }
     }
 }

@@ -320,7 +320,8 @@ public abstract class LedgerInterleavings : IAsyncLifetime
     {
         var account = await Services.OpenFundedAsync(amount, overdraftLimit);
         if (SecondServices == Services) return account;
-        for (var i = 0; i < 100; i++)
+        // A bound for a hung test, not a measurement: a node killed by another class stalls the cluster for seconds.
+        for (var i = 0; i < 1_200; i++)
         {
             await using var scope = SecondServices.CreateAsyncScope();
             var seen = await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Accounts.AsNoTracking()
@@ -328,7 +329,7 @@ public abstract class LedgerInterleavings : IAsyncLifetime
             if (seen == amount) return account;
             await Task.Delay(50);
         }
-        throw new InvalidOperationException($"account {account} did not reach the second node in 5 s");
+        throw new InvalidOperationException($"account {account} did not reach the second node in a minute");
     }
 
     async Task<decimal> BalanceAsync(Guid account, IServiceProvider? stack = null)

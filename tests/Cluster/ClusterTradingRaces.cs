@@ -102,8 +102,3 @@ public sealed class GaleraRedisLockExpiryTests(ClusterDatabase cluster, ITestOut
         Assert.Equal(850m, balance); // both reservations count
     }
 }
-
-public sealed class GaleraSingleWriterTradingRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraTradingRaces(cluster, output)
-{
-    protected override string Strategy => nameof(StrategyName.SingleWriter);
-}

@@ -49,10 +49,8 @@ public sealed class GaleraSerializableRetryRaces(ClusterDatabase cluster, ITestO
     protected override string Strategy => nameof(StrategyName.SerializableRetry);
 }
 
-/// <summary>Refused on the cluster (RefusedStrategyTests shows why), and run here anyway for the matrix: recorded, not promised.</summary>
 public sealed class GaleraSingleWriterRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraLedgerRaces(cluster, output)
 {
-    protected override bool? LostUpdateOutcome => null;
     protected override string Strategy => nameof(StrategyName.SingleWriter);
 }
 

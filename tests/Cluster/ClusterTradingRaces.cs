@@ -67,6 +67,11 @@ public sealed class GaleraSerializableRetryTradingRaces(ClusterDatabase cluster,
     protected override string Strategy => nameof(StrategyName.SerializableRetry);
 }
 
+public sealed class GaleraSingleWriterTradingRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraTradingRaces(cluster, output)
+{
+    protected override string Strategy => nameof(StrategyName.SingleWriter);
+}
+
 public sealed class GaleraRedisLockTradingRaces(ClusterDatabase cluster, ITestOutputHelper output) : GaleraTradingRaces(cluster, output)
 {
     protected override string Strategy => nameof(StrategyName.RedisLock);

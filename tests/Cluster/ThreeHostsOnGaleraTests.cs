@@ -16,6 +16,7 @@ public sealed class ThreeHostsOnGaleraTests(ClusterDatabase cluster, ITestOutput
     [InlineData(nameof(StrategyName.OptimisticCas))]
     [InlineData(nameof(StrategyName.HybridMvcc))]
     [InlineData(nameof(StrategyName.GapLock))]
+    [InlineData(nameof(StrategyName.SingleWriter))]
     public async Task Three_Hosts_on_three_nodes_keep_the_ledger_and_portfolio_invariants(string strategy)
     {
         await using var hosts = await HostGroup.StartAsync(GaleraCluster.Nodes.Select(node => cluster.HostSettings(strategy, node)));

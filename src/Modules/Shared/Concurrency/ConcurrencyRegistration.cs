@@ -33,10 +33,7 @@ public sealed record StrategyDefinition(string Name, Type Implementation, Action
         {
             ConcurrencyRegistration.ValidateSingleWriter(options.SingleWriter);
             services.TryAddSingleton(typeof(WriteQueue<>));
-        }, RefusedOnCluster:
-            "its writers keep one connection each, and on a node that aborts their transactions for another node's writes " +
-            "they failed units (\"Transactions may not be nested\") and left a filled order without its trade, in about half " +
-            "the runs of the Trading race across nodes (tests/Cluster, RefusedStrategyTests)"),
+        }),
     ];
 }
 

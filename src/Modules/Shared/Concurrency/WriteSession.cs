@@ -106,20 +106,29 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     }
 
     /// <summary>
-    /// A transaction a failed attempt left current on the context lets no other begin there. Seen on Galera with
-    /// SingleWriter's writer, which keeps its context and connection between attempts: after a node aborted its
-    /// transaction, every later unit failed with "already in a transaction" (its Trading race in RefusedStrategyTests).
-    /// It is dropped with its connection. Not handled: the driver's connection holding one the context does not know
-    /// of ("Transactions may not be nested"), one reason the cluster profile still refuses SingleWriter.
+    /// A transaction a failed attempt left current lets no other begin on this context. Seen on Galera with
+    /// SingleWriter's writer, which keeps its context and connection between attempts: the node aborted the attempt's
+    /// transaction for another node's write, and the ROLLBACK the driver sent while disposing it failed as well (1213).
+    /// EF then still held the transaction, and MySqlConnector's connection did too, since it forgets one only once
+    /// its rollback succeeds; every later unit failed with "Transactions may not be nested" (RefusedStrategyTests
+    /// once refused SingleWriter for it). So the driver's transaction is disposed a second time, which sends the
+    /// ROLLBACK again, now on a transaction the server has already ended (it succeeded in each of the 61 cases one
+    /// run of that race saw), and the connection is closed.
     /// </summary>
     protected async Task DropFailedTransactionAsync()
     {
         if (db.Database.CurrentTransaction is not { } failed) return;
+        var driverTransaction = failed.GetDbTransaction();
         try { await failed.DisposeAsync(); }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException || DatabaseProvider.Classify(e) != FailureKind.Other) { }
+        catch (Exception e) when (IsRollbackFailure(e)) { }
+        try { await driverTransaction.DisposeAsync(); }
+        catch (Exception e) when (IsRollbackFailure(e)) { }
         db.Database.UseTransaction(null);
         await db.Database.CloseConnectionAsync();
     }
+
+    static bool IsRollbackFailure(Exception e) =>
+        e is System.Data.Common.DbException or InvalidOperationException || DatabaseProvider.Classify(e) != FailureKind.Other;
 
     // The text of each row load, by context, row type, key count and locking clause: built once, not per unit.
     static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, Type, int, string), string> RowQueries = new();

@@ -1,5 +1,9 @@
 using System.Data.Common;
 using System.Diagnostics;
+using MediatR;
+using Microsoft.Extensions.DependencyInjection;
+using Monolith.Ledger.Features;
+using Monolith.Tests.Concurrency.Ledger;
 using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 
@@ -44,6 +48,21 @@ internal static class GaleraCluster
         command.CommandText = $"SHOW STATUS LIKE '{variable}'";
         await using var reader = await command.ExecuteReaderAsync();
         return await reader.ReadAsync() ? reader.GetString(1) : null;
+    }
+
+    /// <summary>Deposits on accounts of their own: every node applies them, between the scenario's statements.</summary>
+    public static async Task KeepAppliersBusyAsync(ServiceProvider services, CancellationToken stop)
+    {
+        var accounts = new List<Guid>();
+        for (var i = 0; i < 12; i++) accounts.Add(await services.OpenFundedAsync(1m));
+        await Task.WhenAll(accounts.Select(account => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await using var scope = services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new Deposit(Tester, account, 1m), CancellationToken.None);
+            }
+        })));
     }
 
     /// <summary>./dev cluster kill N: SIGKILL, as a crash.</summary>

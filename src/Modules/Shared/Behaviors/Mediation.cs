@@ -3,6 +3,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Behaviors;
 
@@ -13,14 +14,17 @@ public static class Mediation
 {
     /// <summary>
     /// MediatR 5.1.0 wired by hand (its DI package is not served): the mediator, the behaviors, and every handler and
-    /// validator of the module's assembly, scanned once at start-up.
+    /// validator of the module's assembly, scanned once at start-up. On a cluster node, a 404 is confirmed first
+    /// (<see cref="ConfirmNotFoundBehavior{TRequest,TResponse}"/>), innermost, so that validation and the span run once.
     /// </summary>
-    public static IServiceCollection AddModuleRequests(this IServiceCollection services, Assembly module)
+    public static IServiceCollection AddModuleRequests(this IServiceCollection services, Assembly module, DatabaseProfile profile)
     {
         services.TryAddScoped<ServiceFactory>(sp => type => sp.GetService(type)!);
         services.TryAddScoped<IMediator, Mediator>();
         services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(CommandTelemetryBehavior<,>)));
         services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>)));
+        if (profile == DatabaseProfile.GaleraCluster)
+            services.TryAddEnumerable(ServiceDescriptor.Transient(typeof(IPipelineBehavior<,>), typeof(ConfirmNotFoundBehavior<,>)));
 
         foreach (var type in module.GetTypes().Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false }))
             foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType))

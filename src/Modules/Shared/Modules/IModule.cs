@@ -49,7 +49,7 @@ public static class ModuleParts
         services.TryAddSingleton(TimeProvider.System);
         services.AddModuleDbContext<TDb>(configuration, module.Name.ToLowerInvariant());
         services.AddConcurrencyStrategy<TDb>(configuration, module.Name);
-        services.AddModuleRequests(module.GetType().Assembly);
+        services.AddModuleRequests(module.GetType().Assembly, DatabaseProfiles.From(configuration));
         return services;
     }
 

@@ -162,7 +162,8 @@ internal sealed class LedgerHttpWorkload(IReadOnlyList<Func<HttpClient>> hosts, 
         {
             try
             {
-                violations.AddRange(await CheckStoredAsync(acknowledged));
+                // Hosts on other nodes of a cluster: the node checked may not have applied their last commits yet.
+                violations.AddRange(await NodesAgree.CheckCaughtUpAsync(() => CheckStoredAsync(acknowledged)));
                 break;
             }
             catch (Exception e) when (attempt < 5 && DatabaseProvider.Classify(e) == FailureKind.Unavailable) { }

@@ -320,16 +320,16 @@ public abstract class LedgerInterleavings : IAsyncLifetime
     {
         var account = await Services.OpenFundedAsync(amount, overdraftLimit);
         if (SecondServices == Services) return account;
-        // A bound for a hung test, not a measurement: a node killed by another class stalls the cluster for seconds.
-        for (var i = 0; i < 1_200; i++)
-        {
-            await using var scope = SecondServices.CreateAsyncScope();
-            var seen = await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Accounts.AsNoTracking()
-                .Where(a => a.Id == account).Select(a => (decimal?)a.Balance).SingleOrDefaultAsync();
-            if (seen == amount) return account;
-            await Task.Delay(50);
-        }
-        throw new InvalidOperationException($"account {account} did not reach the second node in a minute");
+        var (_, seen) = await NodesAgree.ReadAsync(() => Task.FromResult<decimal?>(amount), () => StoredBalanceAsync(account, SecondServices), (_, _, _) => { });
+        return seen == amount ? account : throw new InvalidOperationException($"account {account} did not reach the second node in a minute");
+    }
+
+    /// <summary>The balance as the stack's node stores it, or null while it has no such account.</summary>
+    static async Task<decimal?> StoredBalanceAsync(Guid account, IServiceProvider stack)
+    {
+        await using var scope = stack.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Accounts.AsNoTracking()
+            .Where(a => a.Id == account).Select(a => (decimal?)a.Balance).SingleOrDefaultAsync();
     }
 
     async Task<decimal> BalanceAsync(Guid account, IServiceProvider? stack = null)

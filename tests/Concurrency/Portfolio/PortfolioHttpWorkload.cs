@@ -104,17 +104,25 @@ internal sealed class PortfolioHttpWorkload(IReadOnlyList<Func<HttpClient>> host
         foreach (var a in _attempts.Where(a => a.Status == 503 && !a.HasRetryAfter)) violations.Add($"key {a.Key}: 503 without Retry-After");
         var acknowledged = _attempts.Where(a => a.Id is not null).Select(a => a.Id!.Value).ToHashSet();
 
-        await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<PortfolioDbContext>();
-        var stored = (await db.Transactions.Where(t => _positions.Contains(t.PositionId)).Select(t => t.Id).ToListAsync()).ToHashSet();
-        violations.AddRange(stored.Except(acknowledged).Select(id => $"transaction {id} is stored but no answer acknowledged it"));
-        violations.AddRange(acknowledged.Except(stored).Select(id => $"transaction {id} was acknowledged but is not stored"));
-        foreach (var position in _positions) violations.AddRange(await PortfolioInvariants.CheckPositionAsync(db, position));
+        // Hosts on other nodes of a cluster: the node checked may not have applied their last commits yet.
+        violations.AddRange(await NodesAgree.CheckCaughtUpAsync(() => CheckStoredAsync(acknowledged)));
 
         var first = _attempts.Where(a => !a.Retry).ToList();
         return new Outcome(first.Count, first.Count(a => a.Status == 201), first.Count(a => a.Status == 422), first.Count(a => a.Status == 409),
             first.Count(a => a.Status == 503), first.Count(a => a.Status == 0), _attempts.Count - first.Count, violations);
+    }
+
+    async Task<List<string>> CheckStoredAsync(HashSet<long> acknowledged)
+    {
+        await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<PortfolioDbContext>();
+        var stored = (await db.Transactions.Where(t => _positions.Contains(t.PositionId)).Select(t => t.Id).ToListAsync()).ToHashSet();
+        var violations = stored.Except(acknowledged).Select(id => $"transaction {id} is stored but no answer acknowledged it")
+            .Concat(acknowledged.Except(stored).Select(id => $"transaction {id} was acknowledged but is not stored"))
+            .ToList();
+        foreach (var position in _positions) violations.AddRange(await PortfolioInvariants.CheckPositionAsync(db, position));
+        return violations;
     }
 
     sealed record Attempt(Guid Portfolio, string Key, object Body, int Status, long? Id, bool Retry, bool HasRetryAfter)

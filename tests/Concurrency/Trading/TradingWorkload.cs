@@ -68,15 +68,8 @@ internal sealed class TradingWorkload(params IServiceProvider[] stacks)
 
         foreach (var meter in meters) meter.Dispose();
         var stoppedEarly = _violations.Enough;
-        var final = await FinalCheckAsync();
-        // Workers on other nodes: the first node may not have applied their last commits yet (docs/scale-out.md, a plain
-        // read just after a commit on another node), so a check that fails is read again until it passes or a bound
-        // passes. What the cluster committed wrong stays wrong; only a read that had not caught up comes out clean.
-        for (var deadline = DateTime.UtcNow.AddSeconds(10); final.Count > 0 && stacks.Length > 1 && DateTime.UtcNow < deadline;)
-        {
-            await Task.Delay(200);
-            final = await FinalCheckAsync();
-        }
+        // Workers on other nodes: the first node may not have applied their last commits yet (docs/scale-out.md).
+        var final = stacks.Length > 1 ? await NodesAgree.CheckCaughtUpAsync(FinalCheckAsync) : await FinalCheckAsync();
         final.AddRange(_closes.Where(c => c.Value > 1).Select(c => $"trade {c.Key} was closed successfully {c.Value} times"));
         _violations.AddRange(final);
 

@@ -50,10 +50,9 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
 
     public async Task<CellResult> RunCellAsync(string strategy, int hotSet, int workers, GridOptions grid)
     {
-        var script = Path.Combine(Path.GetTempPath(), $"monolith-transfers-{hotSet}.lua");
-        await File.WriteAllTextAsync(script, Script(database.Accounts.Take(hotSet)));
-        await WrkAsync(script, workers, grid.Warmup);
-        var run = await WrkAsync(script, workers, grid.Duration);
+        var accounts = database.Accounts.Take(hotSet).ToList();
+        await WrkAsync(host, accounts, workers, grid.Warmup);
+        var run = await WrkAsync(host, accounts, workers, grid.Duration);
         var seconds = grid.Duration.TotalSeconds;
         var created = run.Statuses.GetValueOrDefault(201);
         var gaveUp = run.Statuses.GetValueOrDefault(409);
@@ -63,16 +62,31 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
             created / seconds, run.P50Ms, run.P95Ms, run.P99Ms, violations);
     }
 
-    sealed record WrkRun(Dictionary<int, long> Statuses, double P50Ms, double P95Ms, double P99Ms);
+    public sealed record WrkRun(Dictionary<int, long> Statuses, double P50Ms, double P95Ms, double P99Ms);
 
-    async Task<WrkRun> WrkAsync(string script, int connections, TimeSpan duration)
+    /// <summary>wrk against <paramref name="host"/>'s transfers for <paramref name="duration"/>, with keys no other run shares.</summary>
+    public static async Task<WrkRun> WrkAsync(Uri host, IEnumerable<Guid> accounts, int connections, TimeSpan duration, int threads = 2)
+    {
+        var script = Path.Combine(Path.GetTempPath(), $"monolith-transfers-{Guid.NewGuid():N}.lua");
+        await File.WriteAllTextAsync(script, Script(accounts));
+        try
+        {
+            return await WrkAsync(host, script, connections, duration, threads);
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    static async Task<WrkRun> WrkAsync(Uri host, string script, int connections, TimeSpan duration, int threads)
     {
         var start = new ProcessStartInfo("wrk")
         {
-            // Two threads, the machine's cores; wrk needs at least as many connections as threads.
+            // By default two threads, the machine's cores; wrk needs at least as many connections as threads.
             ArgumentList =
             {
-                "-t", Math.Min(2, connections).ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
+                "-t", Math.Min(threads, connections).ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
                 "-d", $"{Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))}s", "--timeout", "30s", "-s", script,
                 new Uri(host, "/api/ledger/transfers").ToString(),
             },
@@ -106,8 +120,9 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
     }
 
     /// <summary>
-    /// wrk's Lua: each thread draws its own pairs and numbers its own keys; each counts its answers by status, and
-    /// done() prints the totals and the latency percentiles (microseconds) in lines the bench parses.
+    /// wrk's Lua: each thread draws its own pairs and numbers its own keys under the script's own prefix (several wrk
+    /// processes may start in the same second, and Lua's generator is not seeded before init); each counts its
+    /// answers by status, and done() prints the totals and the latency percentiles (microseconds) in lines the bench parses.
     /// </summary>
     static string Script(IEnumerable<Guid> accounts)
     {
@@ -125,8 +140,8 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
             function init(args)
               statuses = {}
               counter = 0
-              prefix = string.format("%d-%d-%d", os.time(), tid, math.random(1, 1000000000))
-              math.randomseed(os.time() * 100 + tid)
+              prefix = string.format("{{Guid.NewGuid():N}}-%d", tid)
+              math.randomseed({{Random.Shared.Next(1_000_000)}} * 100 + tid)
             end
             function request()
               counter = counter + 1

@@ -11,7 +11,7 @@ using Monolith.Ledger.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
-// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|profile|report|matrix [options]; ./dev bench drives it.
+// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|profile|report|matrix|galera [options]; ./dev bench drives it.
 var mode = args.FirstOrDefault() ?? "contention";
 string Option(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
 var json = new JsonSerializerOptions { WriteIndented = true };
@@ -73,6 +73,24 @@ switch (mode)
         await Profile.RunAsync(strategies, int.Parse(Option("transfers", "2000")), args.Contains("--allocations"), args.Contains("--stages"));
         return 0;
     }
+    case "galera":
+    {
+        // The MySql build against ./dev cluster: the Ledger over HTTP through one node and through three (docs/scale-out.md).
+        var strategies = Option("strategies", string.Join(',', GaleraThroughput.AcceptedStrategies()))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var hotSets = Option("hot", "8,10000").Split(',').Select(int.Parse).ToArray();
+        var run = await GaleraThroughput.RunAsync(
+            Option("server", "Server=127.0.0.1;Port=3316;User ID=monolith;Password=monolith;SslMode=None;Maximum Pool Size=200"),
+            strategies, hotSets, int.Parse(Option("connections-per-host", "4")), int.Parse(Option("repetitions", "3")),
+            TimeSpan.FromSeconds(double.Parse(Option("warmup", "2"))), TimeSpan.FromSeconds(double.Parse(Option("seconds", "8"))));
+        var output = Option("out", "artifacts/bench/galera.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(run, json));
+        var table = GaleraThroughput.Markdown(run);
+        Console.WriteLine(table);
+        if (Option("doc", "") is { Length: > 0 } doc) await GaleraThroughput.WriteIntoAsync(doc, table);
+        return run.Cells.Any(c => c.Violations.Count > 0) ? 1 : 0;
+    }
     case "matrix":
     {
         var settings = Option("settings", string.Join(',', Monolith.Bench.AnomalyMatrix.Providers)).Split(',');
@@ -96,7 +114,7 @@ switch (mode)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: contention [--grid short|full] [--out file.json] | cost [--out dir] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir]");
+        Console.Error.WriteLine("usage: contention [--grid short|full] [--out file.json] | cost [--out dir] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir] | galera [--strategies A,B] [--hot 8,10000] [--connections-per-host N] [--repetitions N] [--seconds S] [--doc docs/scale-out.md] (MySql build)");
         return 2;
 }
 

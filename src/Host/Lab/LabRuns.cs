@@ -33,7 +33,8 @@ public sealed record LabPoint(double Second, double Throughput, double P50Ms, do
 public sealed record LabTotals(long Committed, long GaveUp, long Refused, long Reruns, long Attempts);
 
 /// <summary>The lab's runs in this process: one at a time, each in scratch databases of its own, which it drops when done.</summary>
-internal sealed class LabRuns(IConfiguration configuration, IReadOnlyList<IRaceWorkload> workloads, IHostApplicationLifetime lifetime, ILogger<LabRuns> logger)
+internal sealed class LabRuns(IConfiguration configuration, IReadOnlyList<IRaceWorkload> workloads, ConcurrencyMetrics metrics, IHostApplicationLifetime lifetime,
+    ILogger<LabRuns> logger)
 {
     const int Kept = 20;
     readonly Lock _gate = new();
@@ -52,7 +53,7 @@ internal sealed class LabRuns(IConfiguration configuration, IReadOnlyList<IRaceW
             _current = run;
             _runs[run.Id] = run;
             foreach (var old in _runs.Values.OrderByDescending(r => r.StartedAt).Skip(Kept)) _runs.TryRemove(old.Id, out _);
-            _ = Task.Run(() => run.RunAsync(ScratchServer(), DatabaseProfiles.From(configuration), logger, lifetime.ApplicationStopping));
+            _ = Task.Run(() => run.RunAsync(ScratchServer(), DatabaseProfiles.From(configuration), metrics, logger, lifetime.ApplicationStopping));
             return run;
         }
     }
@@ -75,7 +76,8 @@ internal sealed class LabRun(StartLabRun request, IRaceWorkload workload)
         _raceStarted == 0 ? 0 : Math.Min(request.DurationSeconds, Stopwatch.GetElapsedTime(_raceStarted).TotalSeconds), _error,
         _lanes.Select(l => l.View()).ToList());
 
-    public async Task RunAsync(string server, DatabaseProfile profile, ILogger logger, CancellationToken stopping)
+    /// <summary>The race, each lane on a stack of its own whose measurements count in <paramref name="exported"/> too, the Host's.</summary>
+    public async Task RunAsync(string server, DatabaseProfile profile, ConcurrencyMetrics exported, ILogger logger, CancellationToken stopping)
     {
         var arenas = new List<IRaceArena>();
         var outcome = LabRunState.Failed;
@@ -83,7 +85,7 @@ internal sealed class LabRun(StartLabRun request, IRaceWorkload workload)
         {
             var database = new DbConnectionStringBuilder { ConnectionString = server }["Database"]?.ToString() ?? "monolith";
             arenas.AddRange(await Task.WhenAll(_lanes.Select((lane, i) =>
-                workload.PrepareAsync(server, $"{database}_lab_{i + 1}", lane.Strategy, profile, request.HotSet, stopping))));
+                workload.PrepareAsync(server, $"{database}_lab_{i + 1}", lane.Strategy, profile, exported, request.HotSet, stopping))));
 
             _state = LabRunState.Running;
             _raceStarted = Stopwatch.GetTimestamp();

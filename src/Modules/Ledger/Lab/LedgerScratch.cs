@@ -39,7 +39,8 @@ internal sealed class LedgerScratch
     static readonly LedgerModule Ledger = new();
 
     /// <summary>The Ledger module as the Host wires it, on this database, with <paramref name="strategy"/>.</summary>
-    public ServiceProvider Services(string strategy, DatabaseProfile profile = DatabaseProfile.SingleServer) => RaceStack.Build(Ledger, ConnectionString, strategy, profile);
+    public ServiceProvider Services(string strategy, DatabaseProfile profile = DatabaseProfile.SingleServer, ConcurrencyMetrics? countAlsoIn = null) =>
+        RaceStack.Build(Ledger, ConnectionString, strategy, profile, countAlsoIn);
 
     /// <summary>
     /// One worker of the race: transfers of 1.00 between two random distinct accounts of the first

@@ -14,13 +14,13 @@ internal sealed class LedgerTransferRace : IRaceWorkload
     // RedisLock protects only rows that store a fencing token, which Ledger's accounts do not.
     public IReadOnlyList<string> Strategies { get; } = StrategyDefinition.BuiltIn.Select(d => d.Name).Where(n => n != nameof(StrategyName.RedisLock)).ToList();
 
-    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile, int hotSet,
-        CancellationToken ct)
+    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile,
+        ConcurrencyMetrics? countAlsoIn, int hotSet, CancellationToken ct)
     {
         if (hotSet < 2) throw new ArgumentOutOfRangeException(nameof(hotSet), hotSet, "A transfer needs two accounts.");
         var scratch = new LedgerScratch(serverConnectionString, databaseName);
         // The stack first: a strategy the profile refuses stops here, before any database is made.
-        var stack = scratch.Services(strategy, profile);
+        var stack = scratch.Services(strategy, profile, countAlsoIn);
         try
         {
             await scratch.CreateAsync(hotSet);

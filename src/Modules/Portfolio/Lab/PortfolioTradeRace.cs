@@ -29,10 +29,10 @@ internal sealed class PortfolioTradeRace : IRaceWorkload
     // RedisLock protects only rows that store a fencing token, which positions do not.
     public IReadOnlyList<string> Strategies { get; } = StrategyDefinition.BuiltIn.Select(d => d.Name).Where(n => n != nameof(StrategyName.RedisLock)).ToList();
 
-    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile, int hotSet,
-        CancellationToken ct)
+    public async Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile,
+        ConcurrencyMetrics? countAlsoIn, int hotSet, CancellationToken ct)
     {
-        var stack = RaceStack.Build(Portfolio, RaceStack.OnDatabase(serverConnectionString, databaseName), strategy, profile);
+        var stack = RaceStack.Build(Portfolio, RaceStack.OnDatabase(serverConnectionString, databaseName), strategy, profile, countAlsoIn);
         try
         {
             await using (var scope = stack.CreateAsyncScope())

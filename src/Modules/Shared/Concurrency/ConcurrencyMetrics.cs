@@ -48,7 +48,8 @@ public sealed class ConcurrencyMetrics : IDisposable
         return null;
     }
 
-    readonly Meter _meter = new(MeterName);
+    readonly Meter _meter;
+    readonly ConcurrencyMetrics? _alsoIn;
 
     readonly Counter<long> _attempts;
     readonly Counter<long> _conflicts;
@@ -59,8 +60,22 @@ public sealed class ConcurrencyMetrics : IDisposable
     readonly Histogram<double> _queueWait;
     readonly System.Collections.Concurrent.ConcurrentDictionary<(string Strategy, string Module), Func<int>> _queueDepths = new();
 
-    public ConcurrencyMetrics()
+    public ConcurrencyMetrics() : this(MeterName, alsoIn: null)
     {
+    }
+
+    /// <summary>
+    /// For a stack that lives shorter than the process (a lab run's): a meter of its own for the stack's own figures,
+    /// under a name no exporter takes, with every measurement counted again in <paramref name="exported"/> (the Host's),
+    /// so that /metrics keeps what the run did after the stack is gone; an exporter drops a disposed meter's series.
+    /// Not the queue depth: a gauge of the stack's queues would outlive them.
+    /// </summary>
+    public static ConcurrencyMetrics CountingAlsoIn(ConcurrencyMetrics exported) => new(MeterName + ".Scratch", exported);
+
+    ConcurrencyMetrics(string meterName, ConcurrencyMetrics? alsoIn)
+    {
+        _meter = new Meter(meterName);
+        _alsoIn = alsoIn;
         _attempts = _meter.CreateCounter<long>(Instruments.Attempts, description: "Runs of a unit of work, re-runs included.");
         _conflicts = _meter.CreateCounter<long>(Instruments.Conflicts, description: "Runs that ended in a retryable conflict.");
         _gaveUp = _meter.CreateCounter<long>(Instruments.GaveUp, description: "Units abandoned after the last attempt (answered 409).");
@@ -73,14 +88,48 @@ public sealed class ConcurrencyMetrics : IDisposable
             unit: "{unit}", description: "Units waiting in a module's write queues.");
     }
 
-    public void Attempted(string strategy, string module) => _attempts.Add(1, Tags(strategy, module));
-    public void Conflicted(string strategy, string module, string reason) =>
+    public void Attempted(string strategy, string module)
+    {
+        _attempts.Add(1, Tags(strategy, module));
+        _alsoIn?.Attempted(strategy, module);
+    }
+
+    public void Conflicted(string strategy, string module, string reason)
+    {
         _conflicts.Add(1, [new("strategy", strategy), new("module", module), new("reason", reason)]);
-    public void GaveUp(string strategy, string module) => _gaveUp.Add(1, Tags(strategy, module));
-    public void LockWaited(string strategy, string module, TimeSpan waited) => _lockWait.Record(waited.TotalMilliseconds, Tags(strategy, module));
-    public void BatchCommitted(string strategy, string module, int size) => _batchSize.Record(size, Tags(strategy, module));
-    public void BatchFailed(string strategy, string module, int size) => _batchFailed.Record(size, Tags(strategy, module));
-    public void QueueWaited(string strategy, string module, TimeSpan waited) => _queueWait.Record(waited.TotalMilliseconds, Tags(strategy, module));
+        _alsoIn?.Conflicted(strategy, module, reason);
+    }
+
+    public void GaveUp(string strategy, string module)
+    {
+        _gaveUp.Add(1, Tags(strategy, module));
+        _alsoIn?.GaveUp(strategy, module);
+    }
+
+    public void LockWaited(string strategy, string module, TimeSpan waited)
+    {
+        _lockWait.Record(waited.TotalMilliseconds, Tags(strategy, module));
+        _alsoIn?.LockWaited(strategy, module, waited);
+    }
+
+    public void BatchCommitted(string strategy, string module, int size)
+    {
+        _batchSize.Record(size, Tags(strategy, module));
+        _alsoIn?.BatchCommitted(strategy, module, size);
+    }
+
+    public void BatchFailed(string strategy, string module, int size)
+    {
+        _batchFailed.Record(size, Tags(strategy, module));
+        _alsoIn?.BatchFailed(strategy, module, size);
+    }
+
+    public void QueueWaited(string strategy, string module, TimeSpan waited)
+    {
+        _queueWait.Record(waited.TotalMilliseconds, Tags(strategy, module));
+        _alsoIn?.QueueWaited(strategy, module, waited);
+    }
+
     public void ObserveQueueDepth(string strategy, string module, Func<int> depth) => _queueDepths[(strategy, module)] = depth;
 
     static TagList Tags(string strategy, string module) => new() { { "strategy", strategy }, { "module", module } };

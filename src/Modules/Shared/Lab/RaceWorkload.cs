@@ -22,10 +22,11 @@ public interface IRaceWorkload
     /// <summary>
     /// Creates (or recreates) the database <paramref name="databaseName"/> on the server of
     /// <paramref name="serverConnectionString"/> with <paramref name="hotSet"/> rows to race on, and the module's stack
-    /// on it writing through <paramref name="strategy"/>, under <paramref name="profile"/> (the Host's own).
+    /// on it writing through <paramref name="strategy"/>, under <paramref name="profile"/> (the Host's own); its
+    /// measurements count in <paramref name="countAlsoIn"/> too, when given (the Host's, which /metrics carries).
     /// </summary>
-    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, Persistence.DatabaseProfile profile, int hotSet,
-        CancellationToken ct);
+    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, Persistence.DatabaseProfile profile,
+        ConcurrencyMetrics? countAlsoIn, int hotSet, CancellationToken ct);
 }
 
 /// <summary>A prepared race: workers to run, the metrics of its strategy, and the invariants to check after it.</summary>
@@ -65,10 +66,11 @@ public static class RaceStack
 
     /// <summary>
     /// <paramref name="module"/> as the Host wires it, on <paramref name="connectionString"/>'s database, writing through
-    /// <paramref name="strategy"/> under <paramref name="profile"/>: a strategy the profile refuses stops here.
+    /// <paramref name="strategy"/> under <paramref name="profile"/>: a strategy the profile refuses stops here. Its
+    /// measurements count in <paramref name="countAlsoIn"/> too, when given.
     /// </summary>
     public static ServiceProvider Build(Modules.IModule module, string connectionString, string strategy,
-        Persistence.DatabaseProfile profile = Persistence.DatabaseProfile.SingleServer)
+        Persistence.DatabaseProfile profile = Persistence.DatabaseProfile.SingleServer, ConcurrencyMetrics? countAlsoIn = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -77,6 +79,8 @@ public static class RaceStack
             [Persistence.DatabaseProfiles.Key] = profile.ToString(),
         }).Build();
         var services = new ServiceCollection().AddLogging();
+        // Before the module's registration, whose TryAdd of the metrics then keeps this one.
+        if (countAlsoIn is not null) services.AddSingleton(_ => ConcurrencyMetrics.CountingAlsoIn(countAlsoIn));
         module.AddServices(services, configuration);
         return services.BuildServiceProvider();
     }

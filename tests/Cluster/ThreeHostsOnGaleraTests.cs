@@ -20,7 +20,7 @@ public sealed class ThreeHostsOnGaleraTests(ClusterDatabase cluster, ITestOutput
     public async Task Three_Hosts_on_three_nodes_keep_the_ledger_and_portfolio_invariants(string strategy)
     {
         await using var hosts = await HostGroup.StartAsync(GaleraCluster.Nodes.Select(node => cluster.HostSettings(strategy, node)));
-        ThreeHostsRaceTests.AssertHeld(strategy, "three Hosts over HTTP, one per Galera node", await ThreeHostsRaceTests.RaceAsync(hosts, cluster.OnFirstNode), output);
+        ThreeHostsRaceTests.AssertHeld(strategy, "three Hosts over HTTP, one per Galera node", hosts, await ThreeHostsRaceTests.RaceAsync(hosts, cluster.OnFirstNode), output);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public sealed class ThreeHostsOnGaleraTests(ClusterDatabase cluster, ITestOutput
         });
 
         var figures = $"node {node} killed after 300 ledger requests, back and synced after {rejoined.TotalSeconds:F0} s; {unavailableWhileDown} × 503 while it was down; ";
-        ThreeHostsRaceTests.AssertHeld(nameof(StrategyName.PessimisticRowLock), "three Hosts on Galera, a node killed mid-race", race, output, figures);
+        ThreeHostsRaceTests.AssertHeld(nameof(StrategyName.PessimisticRowLock), "three Hosts on Galera, a node killed mid-race", hosts, race, output, figures);
         // The Host on the dead node had requests routed to it and answered them, with 503: the node's death was met.
         Assert.True(unavailableWhileDown > 0, figures);
         Assert.Equal("Synced", await GaleraCluster.StatusAsync(node, "wsrep_local_state_comment"));

@@ -33,11 +33,14 @@ public sealed class ThreeHostsRaceTests(TestDatabase database, ITestOutputHelper
             ["ConnectionStrings:Monolith"] = database.ConnectionString,
             ["Concurrency:Strategy"] = strategy,
         }));
-        AssertHeld(strategy, "three Hosts over HTTP, one database", await RaceAsync(hosts, database), output);
+        AssertHeld(strategy, "three Hosts over HTTP, one database", hosts, await RaceAsync(hosts, database), output);
     }
 
-    /// <summary>Reports a race's figures and holds it to the single-Host checks: no violation, no 500, something written.</summary>
-    internal static void AssertHeld(string strategy, string scenario, (LedgerHttpWorkload.Outcome Ledger, PortfolioHttpWorkload.Outcome Portfolio) race,
+    /// <summary>
+    /// Reports a race's figures and holds it to the single-Host checks: no violation, no 500, something written. When
+    /// one fails, what the Hosts logged as errors goes with it: the Hosts are gone once the test ends.
+    /// </summary>
+    internal static void AssertHeld(string strategy, string scenario, HostGroup hosts, (LedgerHttpWorkload.Outcome Ledger, PortfolioHttpWorkload.Outcome Portfolio) race,
         ITestOutputHelper output, string? prefix = null)
     {
         var (ledger, portfolio) = race;
@@ -45,6 +48,8 @@ public sealed class ThreeHostsRaceTests(TestDatabase database, ITestOutputHelper
         RaceReport.Write(strategy, scenario, figures);
         output.WriteLine(figures);
         foreach (var violation in ledger.Violations.Concat(portfolio.Violations).Take(20)) output.WriteLine(violation);
+        if (ledger.Violations.Count + portfolio.Violations.Count + ledger.ServerErrors > 0)
+            foreach (var line in hosts.ErrorLog()) output.WriteLine(line);
         Assert.Empty(ledger.Violations);
         Assert.Empty(portfolio.Violations);
         Assert.True(ledger.Created > 0 && portfolio.Created > 0, figures);
@@ -85,6 +90,20 @@ internal sealed class HostGroup : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Each Host's error and critical log entries, with the lines that follow each (its exception), at most 200 lines a Host.</summary>
+    public IEnumerable<string> ErrorLog() => Hosts.SelectMany((host, i) =>
+    {
+        var entries = new List<string>();
+        var inError = false;
+        foreach (var line in host.Output)
+        {
+            if (line.StartsWith("fail: ") || line.StartsWith("crit: ")) inError = true;
+            else if (line.Length > 5 && line[4] == ':' && line[5] == ' ' && !char.IsWhiteSpace(line[0])) inError = false;
+            if (inError) entries.Add($"Host {i + 1}: {line}");
+        }
+        return entries.Take(200);
+    });
 
     public async ValueTask DisposeAsync()
     {

@@ -89,16 +89,9 @@ internal static class GaleraThroughput
     {
         var onNode = new DbConnectionStringBuilder { ConnectionString = databaseConnectionString };
         onNode["Port"] = $"33{node}6";
-        return new()
-        {
-            ["ConnectionStrings:Monolith"] = onNode.ConnectionString,
-            [DatabaseProfiles.Key] = nameof(DatabaseProfile.GaleraCluster),
-            ["Concurrency:Strategy"] = strategy,
-            // The development signing key, which the bench's token is signed with; and no rate limit on the load.
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["RateLimiting:PermitsPerSecond"] = "1000000",
-            ["RateLimiting:Burst"] = "1000000",
-        };
+        var settings = HttpContention.HostSettings(onNode.ConnectionString, strategy);
+        settings[DatabaseProfiles.Key] = nameof(DatabaseProfile.GaleraCluster);
+        return settings;
     }
 
     /// <summary>

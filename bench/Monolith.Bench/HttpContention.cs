@@ -25,15 +25,7 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
         var cells = new List<CellResult>();
         foreach (var strategy in strategies)
         {
-            await using var host = await HostProcess.StartAsync(new Dictionary<string, string>
-            {
-                ["ConnectionStrings:Monolith"] = database.ConnectionString,
-                ["Concurrency:Strategy"] = strategy,
-                // The development signing key, which the bench's token is signed with; and no rate limit on the load.
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-                ["RateLimiting:PermitsPerSecond"] = "1000000",
-                ["RateLimiting:Burst"] = "1000000",
-            });
+            await using var host = await HostProcess.StartAsync(HostSettings(database.ConnectionString, strategy));
             var http = new HttpContention(database, host.BaseAddress);
             foreach (var hot in grid.HttpHotSets)
             foreach (var workers in grid.HttpWorkers)
@@ -47,6 +39,17 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
         }
         return cells;
     }
+
+    /// <summary>A Host process loaded by wrk: on <paramref name="connectionString"/>, writing through <paramref name="strategy"/>.</summary>
+    public static Dictionary<string, string> HostSettings(string connectionString, string strategy) => new()
+    {
+        ["ConnectionStrings:Monolith"] = connectionString,
+        ["Concurrency:Strategy"] = strategy,
+        // The development signing key, which the bench's token is signed with; and no rate limit on the load.
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["RateLimiting:PermitsPerSecond"] = "1000000",
+        ["RateLimiting:Burst"] = "1000000",
+    };
 
     public async Task<CellResult> RunCellAsync(string strategy, int hotSet, int workers, GridOptions grid)
     {

@@ -16,6 +16,13 @@ public sealed class BruteForceAbortTests(ClusterDatabase cluster) : IClassFixtur
     {
         await using var setup = await OpenAsync(1);
         await ExecuteAsync(setup, "CREATE TABLE probe (id INT PRIMARY KEY, v INT NOT NULL); INSERT INTO probe VALUES (1, 0), (2, 0)");
+        // Node 2 must have applied the table and its rows before it writes one (a CI run's write there found no table).
+        await using (var second = await OpenAsync(2))
+            await UntilAsync(async () =>
+            {
+                try { return await ScalarAsync(second, "SELECT COUNT(*) FROM probe") == 2; }
+                catch (DbException) { return false; }
+            });
 
         await using var victim = await OpenAsync(1);
         await using var transaction = await victim.BeginTransactionAsync();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.OpenApi;
@@ -98,6 +99,10 @@ public static class AccessTokens
             };
         });
         services.AddAuthorization();
+        // AddAuthentication registers Data Protection, whose hosted service makes and stores a key ring at start (and
+        // warns that it is unencrypted). Bearer tokens are checked by their signature, and the API sets no cookie nor
+        // protects any payload, so keys that live and die with the process are all it needs.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         return services;
     }
 

@@ -22,6 +22,8 @@ switch (mode)
     {
         var grid = GridOptions.Named(Option("grid", "short"));
         var output = Option("out", $"artifacts/bench/{DatabaseProvider.Current}.json");
+        // Told before the first cell, not after the in-process ones: without wrk the HTTP cells are skipped.
+        var overHttp = grid.HttpHotSets.Length > 0 && HttpContention.WrkIsInstalled(warnIfNot: true);
         var database = new LedgerScratch();
         await database.CreateAsync(grid.HotSets.Max());
         // RedisLock needs fenced rows, which Ledger accounts are not; --strategies A,B runs a subset (with the ceiling) to look at a few.
@@ -49,7 +51,7 @@ switch (mode)
                               $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Batches > 0 ? $"batch {cell.MeanBatchSize,6:F1}  " : "")}{(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
         }
         foreach (var stack in stacks.Values) await stack.DisposeAsync();
-        if (grid.HttpHotSets.Length > 0) cells.AddRange(await HttpContention.RunGridAsync(database, strategies, grid));
+        if (overHttp) cells.AddRange(await HttpContention.RunGridAsync(database, strategies, grid));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var run = new ProviderRun(DatabaseProvider.Current.ToString(), grid.Name, DateTimeOffset.UtcNow, Machine.Describe(), await Machine.VersionsAsync(database), grid.Warmup.TotalSeconds, grid.Duration.TotalSeconds, cells);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(run, json));
@@ -76,6 +78,7 @@ switch (mode)
     case "galera":
     {
         // The MySql build against ./dev cluster: the Ledger over HTTP through one node and through three (docs/scale-out.md).
+        if (!HttpContention.WrkIsInstalled(warnIfNot: true)) return 2;
         var strategies = Option("strategies", string.Join(',', GaleraThroughput.AcceptedStrategies()))
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var hotSets = Option("hot", "8,10000").Split(',').Select(int.Parse).ToArray();

@@ -64,9 +64,8 @@ public sealed class BruteForceAbortTests(ClusterDatabase cluster) : IClassFixtur
     }
 
     /// <summary>
-    /// Waits for <paramref name="condition"/>; a bound for a hung test, not a measurement. A node killed by another
-    /// class of the suite stalls every node's commits until the cluster evicts it, and a node that donates its state
-    /// to a rejoining one may apply nothing while it does: seconds, not milliseconds.
+    /// Waits for <paramref name="condition"/>; a bound for a hung test, not a measurement. Another node applies a
+    /// write in milliseconds when the cluster is quiet, and seconds later when the other classes keep its appliers busy.
     /// </summary>
     static async Task UntilAsync(Func<Task<bool>> condition)
     {

@@ -3,6 +3,7 @@ using MediatR;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
+using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Ledger;
 using Monolith.Trading.Domain;
 using Monolith.Trading.Features;
@@ -142,7 +143,9 @@ internal sealed class TradingWorkload(params IServiceProvider[] stacks)
             }
             catch (BusinessRuleException) { refused++; }
             catch (ContentionException) { gaveUp++; }
-            catch (ServiceUnavailableException) { unavailable++; }
+            // An outage, as the Host answers it (503): Redis gone, or a database or cluster that did not answer in time.
+            // The write may have landed; the checks hold either way, since they count only what was acknowledged.
+            catch (Exception e) when (e is ServiceUnavailableException || DatabaseProvider.Classify(e) == FailureKind.Unavailable) { unavailable++; }
             catch (Exception e) { _violations.Add($"worker {worker}: unexpected {e.GetType().Name}: {e.InnerException?.Message ?? e.Message}"); }
             finally
             {

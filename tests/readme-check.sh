@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's commands, run as a newcomer would on a fresh clone of this repository's HEAD (./dev test runs this
-# first): every `./dev run` variant in its sh blocks must serve /health and, stopped with Ctrl-C, leave the servers it
-# started running; `./dev token` must print one token; `./dev servers` must return through a pipe. The commands that
+# first): every `./dev run` variant in its sh blocks must serve /health on its provider and, once stopped, leave the
+# servers it started running; `./dev token` must print one token; `./dev servers` must return through a pipe. The commands that
 # take minutes or more (test, bench, mutate, soak, the cluster) are named and skipped: ./dev test is the one running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,21 +37,24 @@ commands() {
 }
 
 # A `./dev run` line: started in a session of its own, as a terminal runs a foreground command; it must answer /health
-# on its address within five minutes (a first build on a fresh clone included), and after a Ctrl-C to its process
-# group the servers must still answer.
+# on its address within five minutes (a first build on a fresh clone included), on the provider it names, and after
+# SIGTERM to its whole process group (what a supervisor or `timeout` sends; unlike Ctrl-C, it reaches background
+# children too) the servers must still answer.
 check_run() {
-  local line=$1 n=$2 url out=$logs/run-$2.log pid started=$SECONDS
+  local line=$1 n=$2 url out=$logs/run-$2.log pid started=$SECONDS provider=PostgreSql health=""
   url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line" || echo http://127.0.0.1:5080)
+  [[ $line == *--mysql* ]] && provider=MySql
   (cd "$clone" && exec setsid bash -c "$line" </dev/null >"$out" 2>&1) &
   pid=$!
-  until curl -fsS -m 2 "$url/health" >/dev/null 2>&1; do
+  until health=$(curl -fsS -m 2 "$url/health" 2>/dev/null); do
     if ! kill -0 "$pid" 2>/dev/null; then fail "'$line' exited before answering $url/health (log: $out)"; tail -n 20 "$out" >&2; return; fi
     if [ $((SECONDS - started)) -gt 300 ]; then fail "'$line' did not answer $url/health within 5 minutes (log: $out)"; break; fi
     sleep 1
   done
-  kill -INT -- "-$pid" 2>/dev/null || true
+  [ -z "$health" ] || [[ $health == *"\"provider\":\"$provider\""* ]] || fail "'$line' serves another provider than $provider: $health"
+  kill -TERM -- "-$pid" 2>/dev/null || true
   for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then fail "'$line' was still running 30 s after Ctrl-C"; kill -KILL -- "-$pid" 2>/dev/null || true; fi
+  if kill -0 "$pid" 2>/dev/null; then fail "'$line' was still running 30 s after SIGTERM"; kill -KILL -- "-$pid" 2>/dev/null || true; fi
   servers_answer || fail "the servers did not all survive stopping '$line'"
   [ ${#failures[@]} -gt 0 ] && [[ ${failures[-1]} == *"$line"* ]] || log "ok ($((SECONDS - started)) s): $line"
 }
@@ -77,7 +80,8 @@ done < <(commands)
 
 # A script that pipes ./dev's output must get its end: no server it starts may hold the pipe.
 stop_servers
-if (cd "$clone" && timeout 300 ./dev servers 2>&1 | tail -n 1 >/dev/null); then
+# The whole pipeline under one timeout, which signals its whole process group: tail waits as long as the pipe is open.
+if (cd "$clone" && timeout 300 bash -c './dev servers 2>&1 | tail -n 1 >/dev/null'); then
   log "ok: ./dev servers | tail (the servers started, and the pipe ended)"
 else
   fail "./dev servers | tail did not return within 5 minutes"

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -6,14 +7,17 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Monolith.Host;
 using Monolith.Tests.Concurrency.Fixtures;
 
 namespace Monolith.Tests.Concurrency.Access;
 
 /// <summary>
-/// Who may move whose money, through the real Host: no route without a token; another owner's resources answer 404
-/// and stay as they were; operator-only routes answer 403 to owners; a caller's idempotency keys are its own.
+/// Who may move whose money, through the real Host: no route without a valid token and subject; another owner's
+/// resources answer 404 and stay as they were, and so do an operator's spends from them; operator-only routes answer
+/// 403 to owners; a caller's idempotency keys are its own; each caller's rate is limited apart.
 /// </summary>
 public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
@@ -58,7 +62,57 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
         var alice = factory.CreateClient().As(Alice);
         var mallory = factory.CreateClient().As(Mallory);
         var ops = factory.CreateClient().As(Operator);
+        var alices = await AlicesResourcesAsync(alice, mallory, ops);
 
+        var before = await StateAsync(alice, alices);
+        var answered = new List<string>();
+        foreach (var (method, path, body) in alices.Reads.Concat(alices.Spends))
+        {
+            var response = await SendAsync(mallory, method, path, body);
+            if (response.StatusCode != HttpStatusCode.NotFound) answered.Add($"{method} {path}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(answered);
+        Assert.Equal(before, await StateAsync(alice, alices));
+
+        // Paying someone needs only the payer's rights: Alice pays into Mallory's account.
+        Assert.Equal(HttpStatusCode.Created, (await alice.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = alices.Account, toAccountId = alices.Mallorys, amount = 1m })).StatusCode);
+        Assert.Equal(1m, (await mallory.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{alices.Mallorys}")).GetProperty("balance").GetDecimal());
+    }
+
+    [Fact]
+    public async Task An_operator_reads_every_owners_resources_but_spends_from_none()
+    {
+        await using var factory = Host();
+        var alice = factory.CreateClient().As(Alice);
+        var ops = factory.CreateClient().As(Operator);
+        var alices = await AlicesResourcesAsync(alice, factory.CreateClient().As(Mallory), ops);
+        var before = await StateAsync(alice, alices);
+
+        var refused = new List<string>();
+        foreach (var (method, path, body) in alices.Reads)
+        {
+            var response = await SendAsync(ops, method, path, body);
+            if (response.StatusCode != HttpStatusCode.OK) refused.Add($"{method} {path}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(refused);
+
+        // Reading is not spending: every route that moves Alice's money or tokens, or acts for her, is told the resource does not exist.
+        var answered = new List<string>();
+        foreach (var (method, path, body) in alices.Spends)
+        {
+            var response = await SendAsync(ops, method, path, body);
+            if (response.StatusCode != HttpStatusCode.NotFound) answered.Add($"{method} {path}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(answered);
+        Assert.Equal(before, await StateAsync(alice, alices));
+    }
+
+    /// <summary>Alice's account, portfolio and trading account, with a filled order, its open trade and a pending order; and every route that reads or spends them.</summary>
+    sealed record AlicesResources(Guid Account, Guid Mallorys, Guid Portfolio, Guid Trading, Guid Pending,
+        (string Method, string Path, object? Body)[] Reads, (string Method, string Path, object? Body)[] Spends);
+
+    static async Task<AlicesResources> AlicesResourcesAsync(HttpClient alice, HttpClient mallory, HttpClient ops)
+    {
         var account = await IdAsync(await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
         var mallorys = await IdAsync(await mallory.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
         Assert.Equal(HttpStatusCode.Created, (await ops.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 100m })).StatusCode);
@@ -72,47 +126,32 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
         var trade = (await filled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tradeId").GetGuid();
         var pending = await IdAsync(await alice.PostJsonAsync($"/api/trading/accounts/{trading}/orders", new { symbol = "ACME", side = "buy", shares = 1m, limitPrice = 10m, strategyName = "s" }));
 
-        var before = await StateAsync(alice, account, portfolio, trading, pending);
-        var probes = new (string Method, string Path, object? Body)[]
-        {
-            ("GET", $"/api/ledger/accounts/{account}", null),
-            ("GET", $"/api/ledger/accounts/{account}/entries", null),
-            ("GET", $"/api/ledger/accounts/{account}/balance?at=2026-01-01T00:00:00Z", null),
-            ("POST", $"/api/ledger/accounts/{account}/withdrawals", new { amount = 1m }),
-            ("POST", "/api/ledger/transfers", new { fromAccountId = account, toAccountId = mallorys, amount = 1m }),
-            ("GET", $"/api/portfolio/portfolios/{portfolio}/holdings", null),
-            ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME", null),
-            ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME/history", null),
-            ("POST", $"/api/portfolio/portfolios/{portfolio}/transactions", new { symbol = "ACME", side = "sell", quantity = 10m, unitPrice = 2m, localUnitPrice = 2m, executedAt = DateTimeOffset.UtcNow }),
-            ("GET", $"/api/trading/accounts/{trading}", null),
-            ("GET", $"/api/trading/accounts/{trading}/trades", null),
-            ("GET", $"/api/trading/accounts/{trading}/audit", null),
-            ("GET", $"/api/trading/orders/{order}", null),
-            ("POST", $"/api/trading/accounts/{trading}/orders", new { symbol = "ACME", side = "sell", shares = 1m, limitPrice = 10m, strategyName = "s" }),
-            ("POST", $"/api/trading/orders/{pending}/fill", new { price = 10m }),
-            ("POST", $"/api/trading/orders/{pending}/cancel", null),
-            ("POST", $"/api/trading/trades/{trade}/close", new { exitPrice = 1m }),
-            ("POST", $"/api/trading/accounts/{trading}/close", null),
-            ("POST", $"/api/trading/accounts/{trading}/decisions", new { symbol = "ACME", action = "hold", reason = "r", strategyName = "s" }),
-        };
-        var answered = new List<string>();
-        foreach (var (method, path, body) in probes)
-        {
-            var response = await SendAsync(mallory, method, path, body);
-            if (response.StatusCode != HttpStatusCode.NotFound) answered.Add($"{method} {path}: {(int)response.StatusCode}");
-        }
-        Assert.Empty(answered);
-        Assert.Equal(before, await StateAsync(alice, account, portfolio, trading, pending));
-
-        // An operator reads everything but spends nothing of anyone's.
-        Assert.Equal(HttpStatusCode.OK, (await ops.GetAsync($"/api/ledger/accounts/{account}")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await ops.GetAsync($"/api/trading/accounts/{trading}/audit")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await ops.PostJsonAsync($"/api/ledger/accounts/{account}/withdrawals", new { amount = 1m })).StatusCode);
-        Assert.Equal(before, await StateAsync(alice, account, portfolio, trading, pending));
-
-        // Paying someone needs only the payer's rights: Alice pays into Mallory's account.
-        Assert.Equal(HttpStatusCode.Created, (await alice.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = account, toAccountId = mallorys, amount = 1m })).StatusCode);
-        Assert.Equal(1m, (await mallory.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{mallorys}")).GetProperty("balance").GetDecimal());
+        return new AlicesResources(account, mallorys, portfolio, trading, pending,
+            Reads:
+            [
+                ("GET", $"/api/ledger/accounts/{account}", null),
+                ("GET", $"/api/ledger/accounts/{account}/entries", null),
+                ("GET", $"/api/ledger/accounts/{account}/balance?at=2026-01-01T00:00:00Z", null),
+                ("GET", $"/api/portfolio/portfolios/{portfolio}/holdings", null),
+                ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME", null),
+                ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME/history", null),
+                ("GET", $"/api/trading/accounts/{trading}", null),
+                ("GET", $"/api/trading/accounts/{trading}/trades", null),
+                ("GET", $"/api/trading/accounts/{trading}/audit", null),
+                ("GET", $"/api/trading/orders/{order}", null),
+            ],
+            Spends:
+            [
+                ("POST", $"/api/ledger/accounts/{account}/withdrawals", new { amount = 1m }),
+                ("POST", "/api/ledger/transfers", new { fromAccountId = account, toAccountId = mallorys, amount = 1m }),
+                ("POST", $"/api/portfolio/portfolios/{portfolio}/transactions", new { symbol = "ACME", side = "sell", quantity = 10m, unitPrice = 2m, localUnitPrice = 2m, executedAt = DateTimeOffset.UtcNow }),
+                ("POST", $"/api/trading/accounts/{trading}/orders", new { symbol = "ACME", side = "sell", shares = 1m, limitPrice = 10m, strategyName = "s" }),
+                ("POST", $"/api/trading/orders/{pending}/fill", new { price = 10m }),
+                ("POST", $"/api/trading/orders/{pending}/cancel", null),
+                ("POST", $"/api/trading/trades/{trade}/close", new { exitPrice = 1m }),
+                ("POST", $"/api/trading/accounts/{trading}/close", null),
+                ("POST", $"/api/trading/accounts/{trading}/decisions", new { symbol = "ACME", action = "hold", reason = "r", strategyName = "s" }),
+            ]);
     }
 
     [Fact]
@@ -169,33 +208,80 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
     }
 
     [Fact]
-    public async Task The_rate_limit_answers_429_with_Retry_After_and_then_recovers()
+    public async Task The_rate_limit_answers_429_with_Retry_After_and_refills_its_rate_not_its_burst()
     {
+        const int permitsPerSecond = 1, burst = 8;
         await using var host = await HostProcess.StartAsync(new Dictionary<string, string>
         {
             ["ConnectionStrings:Monolith"] = database.ConnectionString,
-            ["RateLimiting:PermitsPerSecond"] = "1",
-            ["RateLimiting:Burst"] = "3",
+            ["RateLimiting:PermitsPerSecond"] = permitsPerSecond.ToString(),
+            ["RateLimiting:Burst"] = burst.ToString(),
         });
         using var client = new HttpClient { BaseAddress = host.BaseAddress }.As(Alice);
-        var statuses = new List<HttpStatusCode>();
-        HttpResponseMessage? limited = null;
-        for (var i = 0; i < 10 && limited is null; i++)
-        {
-            var response = await client.GetAsync("/api/portfolio/tokens");
-            statuses.Add(response.StatusCode);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response;
-        }
-        Assert.True(limited is not null, $"no 429 in {string.Join(", ", statuses)}");
+        var (admitted, limited) = await UntilLimitedAsync(client, burst * 3);
+        Assert.True(admitted >= burst, $"only {admitted} requests admitted before the first 429, below a burst of {burst}");
+        var emptied = Stopwatch.GetTimestamp();
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
-        var wait = limited.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("429 without Retry-After");
+        Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without Retry-After");
 
         // Another caller has a bucket of its own.
         using var other = new HttpClient { BaseAddress = host.BaseAddress }.As(Mallory);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/portfolio/tokens")).StatusCode);
 
-        await Task.Delay(wait + TimeSpan.FromMilliseconds(200));
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/portfolio/tokens")).StatusCode);
+        // The emptied bucket refills one permit a second: after a few seconds a few requests pass, not a whole burst.
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var (refilled, _) = await UntilLimitedAsync(client, burst * 3);
+        var seconds = Stopwatch.GetElapsedTime(emptied).TotalSeconds;
+        var most = permitsPerSecond * ((int)seconds + 1);
+        Assert.True(refilled >= 1 && refilled <= most, $"{refilled} requests admitted {seconds:F1} s after the bucket emptied; the refill allows 1 to {most}");
+    }
+
+    /// <summary>Sends until the first 429: how many were admitted before it, and the 429.</summary>
+    static async Task<(int Admitted, HttpResponseMessage Limited)> UntilLimitedAsync(HttpClient client, int most)
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < most; i++)
+        {
+            var response = await client.GetAsync("/api/portfolio/tokens");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) return (i, response);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        throw new Xunit.Sdk.XunitException($"no 429 in {most} requests");
+    }
+
+    [Fact]
+    public async Task A_token_whose_subject_no_owner_column_could_hold_gets_401_and_writes_nothing()
+    {
+        await using var factory = Host();
+        var client = factory.CreateClient();
+        var options = AccessTokenOptions.From(factory.Services.GetRequiredService<IConfiguration>());
+        // Signed with the right key, unexpired, for the right issuer and audience: only the subject is wrong.
+        string TokenFor(string? subject) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            Claims = subject is null ? new Dictionary<string, object> { ["name"] = "nobody" } : new Dictionary<string, object> { [Caller.SubjectClaim] = subject },
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.SigningKey!)), SecurityAlgorithms.HmacSha256),
+        });
+        async Task<HttpStatusCode> OpenAccountAsAsync(string? subject)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/ledger/accounts") { Content = JsonContent.Create(new { currency = "EUR" }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(subject));
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            return (await client.SendAsync(request)).StatusCode;
+        }
+
+        string?[] refused = [null, "", " ", "al ice", "alice\n", "alice\t", "alice\u007f", "alice\u0085", "\u00e5lice", "alice\u200b", new string('a', Caller.MaxSubjectLength + 1)];
+        var admitted = new List<string>();
+        foreach (var subject in refused)
+            if (await OpenAccountAsAsync(subject) is var status && status != HttpStatusCode.Unauthorized)
+                admitted.Add($"{(subject is null ? "no subject" : JsonSerializer.Serialize(subject))}: {(int)status}");
+        Assert.Empty(admitted);
+
+        // The longest subject a column holds, and every printable character, is a caller like any other.
+        var printable = new string(Enumerable.Range(0x21, 0x7E - 0x21 + 1).Select(c => (char)c).ToArray());
+        Assert.Equal(HttpStatusCode.Created, await OpenAccountAsAsync(printable + new string('z', Caller.MaxSubjectLength - printable.Length)));
     }
 
     [Fact]
@@ -230,12 +316,12 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
     };
 
     /// <summary>What the owner sees of its resources, to compare before and after another caller's attempts.</summary>
-    static async Task<string> StateAsync(HttpClient owner, Guid account, Guid portfolio, Guid trading, Guid pending) => string.Join("\n",
-        await owner.GetStringAsync($"/api/ledger/accounts/{account}"),
-        await owner.GetStringAsync($"/api/ledger/accounts/{account}/entries"),
-        await owner.GetStringAsync($"/api/portfolio/portfolios/{portfolio}/tokens/ACME/history"),
-        await owner.GetStringAsync($"/api/trading/accounts/{trading}"),
-        await owner.GetStringAsync($"/api/trading/accounts/{trading}/trades"),
-        await owner.GetStringAsync($"/api/trading/orders/{pending}"),
-        await owner.GetStringAsync($"/api/trading/accounts/{trading}/audit?limit=500"));
+    static async Task<string> StateAsync(HttpClient owner, AlicesResources r) => string.Join("\n",
+        await owner.GetStringAsync($"/api/ledger/accounts/{r.Account}"),
+        await owner.GetStringAsync($"/api/ledger/accounts/{r.Account}/entries"),
+        await owner.GetStringAsync($"/api/portfolio/portfolios/{r.Portfolio}/tokens/ACME/history"),
+        await owner.GetStringAsync($"/api/trading/accounts/{r.Trading}"),
+        await owner.GetStringAsync($"/api/trading/accounts/{r.Trading}/trades"),
+        await owner.GetStringAsync($"/api/trading/orders/{r.Pending}"),
+        await owner.GetStringAsync($"/api/trading/accounts/{r.Trading}/audit?limit=500"));
 }

@@ -16,7 +16,7 @@ namespace Monolith.Tests.Concurrency.Host;
 
 /// <summary>
 /// Input that only looks valid: a trailing newline after a code (.NET's <c>$</c> matches before it), control characters
-/// in free text, numbers as strings, enums as numbers or padded. Each is a 400 problem and writes nothing.
+/// (C0, DEL, C1) in free text, numbers as strings, enums as numbers or padded. Each is a 400 problem and writes nothing.
 /// </summary>
 public sealed class StrictInputTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
@@ -33,16 +33,9 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
 
         (HttpMethod Method, string Path, string Body, string? Field)[] refused =
         [
-            (HttpMethod.Post, "/api/ledger/accounts", """{"currency":"USD\n"}""", "currency"),
-            (HttpMethod.Put, "/api/portfolio/tokens/BTC%0A", """{"quoteCurrency":"USD"}""", "symbol"),
-            (HttpMethod.Put, "/api/portfolio/tokens/BTC", """{"quoteCurrency":"USD\n"}""", "quoteCurrency"),
-            (HttpMethod.Post, $"/api/portfolio/portfolios/{portfolio}/transactions",
-                """{"symbol":"ETH\n","side":"buy","quantity":1,"unitPrice":1,"localUnitPrice":1,"executedAt":"2026-01-05T12:00:00Z"}""", "symbol"),
             (HttpMethod.Post, $"/api/portfolio/portfolios/{portfolio}/transactions",
                 """{"symbol":"ETH","side":" Buy ","quantity":1,"unitPrice":1,"localUnitPrice":1,"executedAt":"2026-01-05T12:00:00Z"}""", "side"),
             (HttpMethod.Post, $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"1","shares":1,"limitPrice":1,"strategyName":"s"}""", "side"),
-            (HttpMethod.Post, $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"buy","shares":1,"limitPrice":1,"strategyName":"s","reason":"a\u0000"}""", "reason"),
-            (HttpMethod.Post, $"/api/trading/accounts/{trading}/decisions", """{"symbol":"ABC","action":"hold","reason":"x\u0007","strategyName":"s"}""", "reason"),
             // JSON that cannot be bound: the member that failed, as the validator would name it.
             (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":"10"}""", "amount"),
             (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":"Infinity"}""", "amount"),
@@ -72,6 +65,58 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
         }
 
         Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Every_free_text_field_refuses_every_control_character_and_every_code_field_a_trailing_newline()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        var client = factory.CreateClient().As(Tester);
+        var trading = await CreatedIdAsync(client, "/api/trading/accounts", """{"initialBalance":1000,"maxDrawdownLimitPct":10}""");
+        var portfolio = await CreatedIdAsync(client, "/api/portfolio/portfolios", "{}");
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, HttpMethod.Put, "/api/portfolio/tokens/ETH", """{"quoteCurrency":"USD"}""")).StatusCode);
+        var before = await CountsAsync();
+
+        var orders = $"/api/trading/accounts/{trading}/orders";
+        var decisions = $"/api/trading/accounts/{trading}/decisions";
+        var order = new Dictionary<string, object> { ["symbol"] = "ABC", ["side"] = "buy", ["shares"] = 1, ["limitPrice"] = 1, ["strategyName"] = "s", ["reason"] = "r" };
+        var decision = new Dictionary<string, object> { ["symbol"] = "ABC", ["action"] = "hold", ["reason"] = "r", ["strategyName"] = "s" };
+        var transaction = new Dictionary<string, object> { ["symbol"] = "ETH", ["side"] = "buy", ["quantity"] = 1, ["unitPrice"] = 1, ["localUnitPrice"] = 1, ["executedAt"] = "2026-01-05T12:00:00Z" };
+        static string With(Dictionary<string, object> body, string field, string value) => JsonSerializer.Serialize(new Dictionary<string, object>(body) { [field] = value });
+
+        // C0 (NUL, BEL, TAB, LF, US), DEL, and C1 (PAD, NEL, APC): each is a control character .NET's char.IsControl names.
+        string[] controls = ["\u0000", "\u0007", "\t", "\n", "\u001f", "\u007f", "\u0080", "\u0085", "\u009f"];
+        var cases = new List<(HttpMethod Method, string Path, string Body, string Field)>();
+        foreach (var control in controls)
+        {
+            cases.AddRange(new[] { "strategyName", "reason" }.Select(field => (HttpMethod.Post, orders, With(order, field, $"x{control}y"), field)));
+            cases.AddRange(new[] { "symbol", "action", "reason", "strategyName" }.Select(field => (HttpMethod.Post, decisions, With(decision, field, $"x{control}y"), field)));
+        }
+        // Codes are matched to the end of the text (\z): a trailing newline is not a code.
+        cases.AddRange(
+        [
+            (HttpMethod.Post, "/api/ledger/accounts", """{"currency":"EUR\n"}""", "currency"),
+            (HttpMethod.Put, "/api/portfolio/tokens/BTC", """{"quoteCurrency":"USD\n"}""", "quoteCurrency"),
+            (HttpMethod.Put, "/api/portfolio/tokens/BTC%0A", """{"quoteCurrency":"USD"}""", "symbol"),
+            (HttpMethod.Post, $"/api/portfolio/portfolios/{portfolio}/transactions", With(transaction, "symbol", "ETH\n"), "symbol"),
+            (HttpMethod.Post, orders, With(order, "symbol", "ABC\n"), "symbol"),
+            (HttpMethod.Get, "/api/portfolio/tokens?after=ETH%0A", "", "after"),
+        ]);
+
+        var admitted = new List<string>();
+        foreach (var (method, path, body, field) in cases)
+        {
+            var response = await SendAsync(client, method, path, body);
+            var problem = response.Content.Headers.ContentType?.MediaType == "application/problem+json" ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
+            if (response.StatusCode != HttpStatusCode.BadRequest || !(problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty("errors", out var errors) && errors.TryGetProperty(field, out _)))
+                admitted.Add($"{method} {path} {body}: {(int)response.StatusCode}, no field error for {field}");
+        }
+        Assert.Empty(admitted);
+        Assert.Equal(before, await CountsAsync());
+
+        // The same bodies without the control character are written: the refusals were for it alone.
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(client, HttpMethod.Post, orders, With(order, "reason", "x y"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(client, HttpMethod.Post, decisions, With(decision, "symbol", "xy"))).StatusCode);
     }
 
     [Fact]

@@ -1,4 +1,8 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using MediatR;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
@@ -14,7 +18,8 @@ namespace Monolith.Tests.Concurrency.Ledger;
 /// Concurrency:LockTimeout bounds a unit's wait for a row another transaction holds: the wait ends as a conflict the
 /// strategy re-runs, and once the attempts run out the client gets 409, not an outage after the command timeout (30 s
 /// here). On PostgreSQL the bound is a startup parameter of the connection string, on MariaDB a statement per unit,
-/// so this is what shows either is in force.
+/// so this is what shows either is in force. Through the Host, giving up is a 409 with Retry-After, which a client tells
+/// apart from an outage's 503.
 /// </summary>
 public sealed class LockTimeoutTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
@@ -48,5 +53,41 @@ public sealed class LockTimeoutTests(TestDatabase database) : IClassFixture<Test
 
         await using var check = services.CreateAsyncScope();
         Assert.Equal(100m, await check.ServiceProvider.GetRequiredService<LedgerDbContext>().Accounts.Where(a => a.Id == account).Select(a => a.Balance).SingleAsync());
+    }
+
+    [Fact]
+    public async Task Over_HTTP_a_unit_that_gives_up_answers_409_with_Retry_After_and_its_key_stays_unused()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
+            .UseSetting("Concurrency:Strategy", nameof(StrategyName.PessimisticRowLock))
+            .UseSetting("Concurrency:LockTimeout", "00:00:01")
+            .UseSetting("Concurrency:MaxAttempts", "2"));
+        var client = factory.CreateClient().As(Tester);
+        var opened = await client.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" });
+        var account = (await opened.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.Created, (await client.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 100m })).StatusCode);
+
+        await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));
+        await using var holder = services.CreateAsyncScope();
+        var held = holder.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        const string key = "gave-up-once";
+        await using (var tx = await held.Database.BeginTransactionAsync())
+        {
+            await held.Database.ExecuteSqlRawAsync($"SELECT id FROM {DatabaseProvider.ModuleTable(LedgerDbContext.ModuleName, "accounts")} WHERE id = {{0}} FOR UPDATE", account);
+            var refused = await client.PostJsonAsync($"/api/ledger/accounts/{account}/withdrawals", new { amount = 10m }, key);
+
+            // Contention, not an outage: the database answered, the row stayed busy. A client backs off and retries.
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("Contention", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+            Assert.Equal(ContentionException.RetryAfter, refused.Headers.RetryAfter?.Delta);
+            await tx.RollbackAsync();
+        }
+
+        // Nothing was written under the key: the retry is applied, once.
+        var retried = await client.PostJsonAsync($"/api/ledger/accounts/{account}/withdrawals", new { amount = 10m }, key);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(90m, (await client.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{account}")).GetProperty("balance").GetDecimal());
     }
 }

@@ -256,6 +256,63 @@ public sealed class SingleWriterTests(TestDatabase database, ITestOutputHelper o
         Assert.Equal(2, await scope.ServiceProvider.GetRequiredService<LedgerDbContext>().Entries.CountAsync(e => e.AccountId == account));
     }
 
+    [Fact]
+    public async Task A_caller_that_gives_up_after_the_writer_took_its_unit_gets_the_units_outcome()
+    {
+        await using var services = database.Services(Strategy);
+        var account = await services.OpenFundedAsync(100m);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var giveUp = new CancellationTokenSource();
+
+        await using var scope = services.CreateAsyncScope();
+        var written = scope.ServiceProvider.GetRequiredService<IConcurrencyStrategy<LedgerDbContext>>().ExecuteAsync(WriteKeys.Of<Account>(account), async (session, ct) =>
+        {
+            running.TrySetResult();
+            await release.Task;
+            var row = (await session.LoadForWriteAsync<Account>([account], ct)).Single();
+            var entry = row.Post(7m, Guid.CreateVersion7(), OperationKind.Deposit);
+            session.Db.Entries.Add(entry);
+            return entry.OperationId;
+        }, giveUp.Token);
+        await running.Task;
+        // The writer runs the unit: from here its commit is the caller's answer, whether or not the caller still waits.
+        await giveUp.CancelAsync();
+        release.TrySetResult();
+
+        var operation = await written;
+        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        Assert.Equal(107m, (await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == account)).Balance);
+        Assert.Equal(1, await db.Entries.CountAsync(e => e.OperationId == operation));
+    }
+
+    [Fact]
+    public async Task Inside_one_batch_an_idempotency_key_is_its_callers_own()
+    {
+        await using var services = database.Services(Strategy);
+        var account = await services.OpenFundedAsync(100m);
+        using var batches = new BatchSizes(services);
+        var writer = await HoldWriterAsync(services, account);
+
+        // Two operators send equal deposits under one key; the first replays its own. All three land in one batch.
+        var (first, second) = (Caller.Operator("ops-first"), Caller.Operator("ops-second"));
+        var key = $"shared-{Guid.NewGuid():N}";
+        var sends = new[] { first, second, first }.Select(caller => SendAsync(services, new Deposit(caller, account, 10m, key))).ToList();
+        await QueuedAsync(services, sends.Count);
+        writer.Release();
+        await writer.Done;
+        var answers = await Task.WhenAll(sends);
+
+        Assert.Contains(sends.Count, batches.Sizes);
+        Assert.Equal(answers[0].OperationId, answers[2].OperationId);
+        Assert.NotEqual(answers[0].OperationId, answers[1].OperationId);
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
+        Assert.Equal(120m, (await db.Accounts.SingleAsync(a => a.Id == account)).Balance);
+        Assert.Equal(3, await db.Entries.CountAsync(e => e.AccountId == account));
+        Assert.Empty(await LedgerInvariants.CheckAccountsAsync(db, [account]));
+    }
+
     sealed record HeldWriter(Task Done, TaskCompletionSource Released)
     {
         public void Release() => Released.TrySetResult();

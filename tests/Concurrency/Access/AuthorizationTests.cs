@@ -32,8 +32,11 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
         await using var factory = Host();
         var anonymous = factory.CreateClient();
         var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
-        var wrongKey = AccessTokens.Mint(new AccessTokenOptions { Issuer = "monolith", Audience = "monolith-api", SigningKey = new string('x', 40) }, "alice");
-        var expired = AccessTokens.Mint(AccessTokenOptions.From(factory.Services.GetRequiredService<IConfiguration>()), "alice", lifetime: TimeSpan.FromMinutes(-5));
+        var options = AccessTokenOptions.From(factory.Services.GetRequiredService<IConfiguration>());
+        var wrongKey = AccessTokens.Mint(new AccessTokenOptions { Issuer = options.Issuer, Audience = options.Audience, SigningKey = new string('x', 40) }, "alice");
+        var expired = AccessTokens.Mint(options, "alice", lifetime: TimeSpan.FromMinutes(-5));
+        var otherIssuer = AccessTokens.Mint(new AccessTokenOptions { Issuer = "someone-else", Audience = options.Audience, SigningKey = options.SigningKey }, "alice");
+        var otherAudience = AccessTokens.Mint(new AccessTokenOptions { Issuer = options.Issuer, Audience = "another-api", SigningKey = options.SigningKey }, "alice");
 
         var routes = 0;
         var admitted = new List<string>();
@@ -43,7 +46,7 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
             routes++;
             Assert.True(operation.Value.TryGetProperty("security", out _), $"{operation.Name} {path.Name} declares no security requirement");
             var url = path.Name.Replace("{id}", Guid.NewGuid().ToString()).Replace("{symbol}", "ABC");
-            foreach (var token in new[] { null, "not-a-jwt", wrongKey, expired })
+            foreach (var token in new[] { null, "not-a-jwt", wrongKey, expired, otherIssuer, otherAudience })
             {
                 using var request = new HttpRequestMessage(new HttpMethod(operation.Name.ToUpperInvariant()), url) { Content = JsonContent.Create(new { }) };
                 if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -224,9 +227,12 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without Retry-After");
 
-        // Another caller has a bucket of its own.
+        // Another caller has a bucket of its own; requests without a valid token share their address's, and are limited too.
         using var other = new HttpClient { BaseAddress = host.BaseAddress }.As(Mallory);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/portfolio/tokens")).StatusCode);
+        using var anonymous = new HttpClient { BaseAddress = host.BaseAddress };
+        var (unauthorized, _) = await UntilLimitedAsync(anonymous, burst * 3, HttpStatusCode.Unauthorized);
+        Assert.True(unauthorized >= burst, $"only {unauthorized} requests without a token answered 401 before the first 429");
 
         // The emptied bucket refills one permit a second: after a few seconds a few requests pass, not a whole burst.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
@@ -237,14 +243,14 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
     }
 
     /// <summary>Sends until the first 429: how many were admitted before it, and the 429.</summary>
-    static async Task<(int Admitted, HttpResponseMessage Limited)> UntilLimitedAsync(HttpClient client, int most)
+    static async Task<(int Admitted, HttpResponseMessage Limited)> UntilLimitedAsync(HttpClient client, int most, HttpStatusCode admittedAs = HttpStatusCode.OK)
     {
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < most; i++)
         {
             var response = await client.GetAsync("/api/portfolio/tokens");
             if (response.StatusCode == HttpStatusCode.TooManyRequests) return (i, response);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(admittedAs, response.StatusCode);
         }
         throw new Xunit.Sdk.XunitException($"no 429 in {most} requests");
     }

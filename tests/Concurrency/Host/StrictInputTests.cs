@@ -120,6 +120,52 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
     }
 
     [Fact]
+    public async Task Idempotency_keys_and_page_limits_outside_their_bounds_are_refused_with_their_field()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        var client = factory.CreateClient().As(Tester);
+        var account = await CreatedIdAsync(client, "/api/ledger/accounts", """{"currency":"EUR"}""");
+        var trading = await CreatedIdAsync(client, "/api/trading/accounts", """{"initialBalance":1000,"maxDrawdownLimitPct":10}""");
+        var portfolio = await CreatedIdAsync(client, "/api/portfolio/portfolios", "{}");
+        var before = await CountsAsync();
+
+        // A key is 1 to 100 printable ASCII characters without spaces (docs/security.md).
+        var refused = new List<string>();
+        foreach (var key in new[] { new string('k', IdempotencyRecord.MaxKeyLength + 1), "a b", "caf\u00e9", "\u007fkey" })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits") { Content = new StringContent("""{"amount":10}""", Encoding.UTF8, "application/json") };
+            request.Headers.TryAddWithoutValidation(IIdempotentCommand.Header, key);
+            var response = await client.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.BadRequest || !(await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("idempotencyKey", out _))
+                refused.Add($"key {JsonSerializer.Serialize(key)}: {(int)response.StatusCode}");
+        }
+        var longest = await SendAsync(client, HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":10}""", withKey: false,
+            key: new string('k', IdempotencyRecord.MaxKeyLength));
+        Assert.Equal(HttpStatusCode.Created, longest.StatusCode);
+
+        // Every list is paged, at most 500 a page.
+        foreach (var list in new[]
+                 {
+                     $"/api/ledger/accounts/{account}/entries", $"/api/portfolio/portfolios/{portfolio}/tokens/ETH/history", "/api/portfolio/tokens",
+                     $"/api/trading/accounts/{trading}/trades", $"/api/trading/accounts/{trading}/audit",
+                 })
+        {
+            foreach (var limit in new[] { 0, 501 })
+            {
+                var response = await client.GetAsync($"{list}?limit={limit}");
+                if (response.StatusCode != HttpStatusCode.BadRequest || !(await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("limit", out _))
+                    refused.Add($"GET {list}?limit={limit}: {(int)response.StatusCode}");
+            }
+            var largest = await client.GetAsync($"{list}?limit=500");
+            if (largest.StatusCode != HttpStatusCode.OK) refused.Add($"GET {list}?limit=500: {(int)largest.StatusCode}");
+        }
+        Assert.Empty(refused);
+        // Only the deposit under the longest key was written.
+        var after = await CountsAsync();
+        Assert.Equal(before with { Entries = before.Entries + 1 }, after);
+    }
+
+    [Fact]
     public async Task A_retry_that_writes_an_amount_another_way_is_the_same_request_and_enums_answer_by_name()
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
@@ -164,11 +210,11 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 
-    static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string body, bool withKey = true)
+    static Task<HttpResponseMessage> SendAsync(HttpClient client, HttpMethod method, string path, string body, bool withKey = true, string? key = null)
     {
         var request = new HttpRequestMessage(method, path);
         if (method != HttpMethod.Get) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        if (withKey) request.Headers.Add(IIdempotentCommand.Header, Guid.NewGuid().ToString());
+        if (withKey || key is not null) request.Headers.Add(IIdempotentCommand.Header, key ?? Guid.NewGuid().ToString());
         return client.SendAsync(request);
     }
 }

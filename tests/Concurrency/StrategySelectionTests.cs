@@ -93,4 +93,15 @@ public sealed class StrategySelectionTests
         Assert.Contains($"'{name}'", error.Message);
         Assert.Contains("PessimisticRowLock, OptimisticCas, HybridMvcc, GapLock, SerializableRetry", error.Message);
     }
+
+    [Theory]
+    [InlineData("00:00:05", "00:00:05")]
+    [InlineData("00:00:03", "00:00:05")]
+    public void A_command_timeout_not_above_the_lock_timeout_stops_start_up(string commandTimeout, string lockTimeout)
+    {
+        // A statement waiting for a lock would time out as an outage (503) before the lock wait ended as a conflict.
+        var error = Assert.Throws<InvalidOperationException>(() => Ledger(("Database:CommandTimeout", commandTimeout), ("Concurrency:LockTimeout", lockTimeout)));
+        Assert.Contains("must exceed Concurrency:LockTimeout", error.Message);
+        Assert.Equal(nameof(StrategyName.PessimisticRowLock), Selected(Ledger(("Database:CommandTimeout", "00:00:06"), ("Concurrency:LockTimeout", lockTimeout))));
+    }
 }

@@ -51,12 +51,10 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
             // A malformed id in the route is a malformed request, not an unknown resource.
             (HttpMethod.Post, "/api/ledger/accounts/not-a-uuid/deposits", """{"amount":10}""", "id"),
             (HttpMethod.Get, "/api/trading/accounts/not-a-uuid", "", "id"),
-            // A money-moving POST names its idempotency key, so that every retry of it is safe.
-            (HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits", """{"amount":10}""", IIdempotentCommand.Header),
         ];
         foreach (var (method, path, body, field) in refused)
         {
-            var response = await SendAsync(client, method, path, body, withKey: field != IIdempotentCommand.Header);
+            var response = await SendAsync(client, method, path, body);
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path} {body}: {(int)response.StatusCode}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             if (field is null) continue;
@@ -120,7 +118,7 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
     }
 
     [Fact]
-    public async Task Idempotency_keys_and_page_limits_outside_their_bounds_are_refused_with_their_field()
+    public async Task Missing_or_malformed_idempotency_keys_and_page_limits_out_of_bounds_are_refused_with_their_field()
     {
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
         var client = factory.CreateClient().As(Tester);
@@ -129,8 +127,30 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
         var portfolio = await CreatedIdAsync(client, "/api/portfolio/portfolios", "{}");
         var before = await CountsAsync();
 
-        // A key is 1 to 100 printable ASCII characters without spaces (docs/security.md).
+        // Every money-moving POST requires a key (docs/reliability.md), and its OpenAPI operation says so.
         var refused = new List<string>();
+        var payee = await CreatedIdAsync(client, "/api/ledger/accounts", """{"currency":"EUR"}""");
+        var document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        foreach (var (route, path, body) in new[]
+                 {
+                     ("/api/ledger/accounts/{id}/deposits", $"/api/ledger/accounts/{account}/deposits", """{"amount":10}"""),
+                     ("/api/ledger/accounts/{id}/withdrawals", $"/api/ledger/accounts/{account}/withdrawals", """{"amount":1}"""),
+                     ("/api/ledger/transfers", "/api/ledger/transfers", $$"""{"fromAccountId":"{{account}}","toAccountId":"{{payee}}","amount":1}"""),
+                     ("/api/portfolio/portfolios/{id}/transactions", $"/api/portfolio/portfolios/{portfolio}/transactions",
+                         """{"symbol":"ETH","side":"buy","quantity":1,"unitPrice":1,"localUnitPrice":1,"executedAt":"2026-01-05T12:00:00Z"}"""),
+                     ("/api/trading/accounts/{id}/orders", $"/api/trading/accounts/{trading}/orders", """{"symbol":"ABC","side":"buy","shares":1,"limitPrice":1,"strategyName":"s"}"""),
+                 })
+        {
+            var response = await SendAsync(client, HttpMethod.Post, path, body, withKey: false);
+            if (response.StatusCode != HttpStatusCode.BadRequest || !(await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty(IIdempotentCommand.Header, out _))
+                refused.Add($"POST {path} without a key: {(int)response.StatusCode}");
+            var declared = document.GetProperty("paths").GetProperty(route).GetProperty("post").TryGetProperty("parameters", out var parameters) &&
+                           parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString() == IIdempotentCommand.Header &&
+                                                                p.GetProperty("in").GetString() == "header" && p.TryGetProperty("required", out var required) && required.GetBoolean());
+            if (!declared) refused.Add($"POST {route}: the document does not mark {IIdempotentCommand.Header} required");
+        }
+
+        // A key is 1 to 100 printable ASCII characters without spaces (docs/security.md).
         foreach (var key in new[] { new string('k', IdempotencyRecord.MaxKeyLength + 1), "a b", "caf\u00e9", "\u007fkey" })
         {
             var request = new HttpRequestMessage(HttpMethod.Post, $"/api/ledger/accounts/{account}/deposits") { Content = new StringContent("""{"amount":10}""", Encoding.UTF8, "application/json") };
@@ -160,9 +180,9 @@ public sealed class StrictInputTests(TestDatabase database) : IClassFixture<Test
             if (largest.StatusCode != HttpStatusCode.OK) refused.Add($"GET {list}?limit=500: {(int)largest.StatusCode}");
         }
         Assert.Empty(refused);
-        // Only the deposit under the longest key was written.
+        // Only the payee's account and the deposit under the longest key were written.
         var after = await CountsAsync();
-        Assert.Equal(before with { Entries = before.Entries + 1 }, after);
+        Assert.Equal(before with { Accounts = before.Accounts + 1, Entries = before.Entries + 1 }, after);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using MediatR;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,13 +10,14 @@ using Monolith.Ledger.Features;
 using Monolith.Ledger.Persistence;
 using Monolith.Shared;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 using Monolith.Tests.Concurrency.Ledger;
 using Xunit.Abstractions;
 
 namespace Monolith.Tests.Concurrency.Host;
 
-/// <summary>What an operator scrapes and traces: /metrics in the Prometheus format, a span per command and one per strategy attempt.</summary>
+/// <summary>What an operator scrapes and traces: /metrics in the Prometheus format, a span per command and one per strategy attempt, and /health.</summary>
 public sealed class TelemetryTests(TestDatabase database, ITestOutputHelper output) : IClassFixture<TestDatabase>
 {
     [Fact]
@@ -34,6 +37,27 @@ public sealed class TelemetryTests(TestDatabase database, ITestOutputHelper outp
         Assert.Contains(lines, l => l.StartsWith("monolith_concurrency_attempts_total{") && l.Contains("module=\"ledger\"") && l.Contains("strategy=\"PessimisticRowLock\""));
         Assert.Contains(lines, l => l.StartsWith("http_server_request_duration_seconds_count{") && l.Contains("http_route=\"/api/ledger/accounts\""));
         Assert.Contains(lines, l => l.StartsWith("dotnet_") && l.Contains("otel_scope_name=\"System.Runtime\""));
+    }
+
+    [Fact]
+    public async Task Health_names_the_provider_the_profile_and_each_modules_strategy()
+    {
+        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString)
+            .UseSetting("Concurrency:Strategy", nameof(StrategyName.OptimisticCas))
+            .UseSetting("Concurrency:Modules:Portfolio", nameof(StrategyName.SingleWriter)));
+        var health = await factory.CreateClient().GetFromJsonAsync<JsonElement>("/health"); // no token: a load balancer has none
+
+        Assert.Equal("Healthy", health.GetProperty("status").GetString());
+        Assert.Equal(DatabaseProvider.Current.ToString(), health.GetProperty("provider").GetString());
+        Assert.Equal(nameof(DatabaseProfile.SingleServer), health.GetProperty("profile").GetString());
+        var strategies = health.GetProperty("strategies").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+        Assert.Equal(new Dictionary<string, string?>
+        {
+            ["Ledger"] = nameof(StrategyName.OptimisticCas),
+            ["Portfolio"] = nameof(StrategyName.SingleWriter),
+            ["Trading"] = nameof(StrategyName.OptimisticCas),
+        }, strategies);
     }
 
     [Theory]

@@ -26,6 +26,21 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
     static readonly TimeSpan Ttl = TimeSpan.FromSeconds(1);
 
     [Fact]
+    public async Task RedisLock_refuses_a_row_that_stores_no_fencing_token_and_writes_nothing()
+    {
+        // A ledger account has no fence column: without one, a holder whose lock expired could not be refused.
+        await using var services = database.Services(nameof(StrategyName.RedisLock));
+        await using var scope = services.CreateAsyncScope();
+        var mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
+        var account = (await mediator.Send(new Monolith.Ledger.Features.OpenAccount(Tester, "EUR"))).Id;
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => mediator.Send(new Monolith.Ledger.Features.Deposit(Tester, account, 10m)));
+        Assert.Contains("stores no fencing token", refused.Message);
+        var db = scope.ServiceProvider.GetRequiredService<Monolith.Ledger.Persistence.LedgerDbContext>();
+        Assert.Equal(0, await db.Entries.CountAsync(e => e.AccountId == account));
+    }
+
+    [Fact]
     public async Task A_late_write_under_the_plain_SET_NX_lock_loses_the_next_holders_update()
     {
         await using var services = database.Services(nameof(StrategyName.PessimisticRowLock));

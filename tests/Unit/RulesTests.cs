@@ -101,6 +101,24 @@ public sealed class RulesTests
         Assert.Equal(accepted, !Refused(new Input(At: at)).Contains(nameof(Input.At)));
 
     [Fact]
+    public void Every_refusal_says_which_field_and_why()
+    {
+        var refusals = Validator.Validate(new Input(Amount: 0.000000001m, Quantity: 0m, Currency: "usd", Text: "a\u0000", Key: "a b", At: "today")).Errors;
+        Assert.Equal(6, refusals.Select(e => e.PropertyName).Distinct().Count());
+        Assert.All(refusals, e => Assert.Matches($"^'{System.Text.RegularExpressions.Regex.Escape(e.FormattedMessagePlaceholderValues["PropertyName"].ToString()!)}' .{{10,}}", e.ErrorMessage));
+    }
+
+    [Fact]
+    public void An_instant_in_a_body_is_read_only_with_its_offset()
+    {
+        var json = new System.Text.Json.JsonSerializerOptions { Converters = { new Instants.JsonConverter() } };
+        var instant = new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.FromHours(-3));
+        Assert.Equal(instant, System.Text.Json.JsonSerializer.Deserialize<DateTimeOffset>(System.Text.Json.JsonSerializer.Serialize(instant, json), json));
+        foreach (var body in new[] { "\"2026-01-05T12:00:00\"", "1767614400", "null", "\"\"" })
+            Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<DateTimeOffset>(body, json));
+    }
+
+    [Fact]
     public void Instants_travel_round_trip_and_are_stored_to_the_microsecond()
     {
         var instant = new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.FromHours(2)).AddTicks(1_234_567);

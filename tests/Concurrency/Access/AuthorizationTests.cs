@@ -59,6 +59,26 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
     }
 
     [Fact]
+    public void Outside_development_the_Host_refuses_to_start_without_a_way_to_check_tokens()
+    {
+        // Production reads no appsettings.Development.json, so no signing key: start-up stops and says what to set.
+        using var production = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseSetting("environment", "Production")
+            .UseSetting("ConnectionStrings:Monolith", database.ConnectionString));
+        var refused = Assert.ThrowsAny<Exception>(() => production.CreateClient());
+        var messages = string.Join(" | ", Enumerable.Repeat(refused, 1).Concat(refused is AggregateException all ? all.Flatten().InnerExceptions : [])
+            .SelectMany(e => new[] { e, e.InnerException }).OfType<Exception>().Select(e => e.Message));
+        Assert.Contains("Set Authentication:Authority", messages);
+
+        // A key of fewer than 32 bytes is no key; 32 bytes is one, and so is an OpenID Connect issuer. Issuer and audience are always needed.
+        static AccessTokenOptions Options(string? key = null, string? authority = null, string issuer = "monolith") =>
+            new() { Issuer = issuer, Audience = "monolith-api", SigningKey = key, Authority = authority };
+        Assert.NotNull(Options(new string('k', 31)).Problem());
+        Assert.Null(Options(new string('k', 32)).Problem());
+        Assert.Null(Options(authority: "https://id.example.com/realms/monolith").Problem());
+        Assert.NotNull(Options(new string('k', 32), issuer: " ").Problem());
+    }
+
+    [Fact]
     public async Task Another_owners_reads_and_spends_answer_404_and_change_nothing()
     {
         await using var factory = Host();

@@ -13,7 +13,8 @@ namespace Monolith.Tests.Unit;
 /// </summary>
 public sealed class MediationTests
 {
-    static readonly IServiceCollection Ledger = new ServiceCollection().AddModuleRequests(typeof(Transfer).Assembly, DatabaseProfile.SingleServer);
+    // Built per test, not once: a mutation tool swaps the code under a running test process, and a static would keep the first build.
+    static IServiceCollection Ledger => new ServiceCollection().AddModuleRequests(typeof(Transfer).Assembly, DatabaseProfile.SingleServer);
 
     [Fact]
     public void The_mediator_and_the_behaviors_are_registered_telemetry_outermost()

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -56,8 +57,23 @@ public static class ModuleDatabase
         // its queries. Contexts come from a pool: a new one costs EF an internal service scope and its caches, about a
         // fifth of a transfer's allocations, and a pooled one comes back with its change tracker and settings reset.
         var profile = DatabaseProfiles.From(configuration);
+        // Registered before EF's own factory, which then stays out (EF adds it with TryAdd).
+        services.AddSingleton<IDbContextFactory<TDb>>(sp => WithTableMappingBuilt(new PooledDbContextFactory<TDb>(sp.GetRequiredService<DbContextOptions<TDb>>())));
         services.AddPooledDbContextFactory<TDb>(o => o.UseModuleDatabase(connectionString, module, profile).AddInterceptors(CommandWatch.Instance));
         return services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<TDb>>().CreateDbContext());
+    }
+
+    /// <summary>
+    /// The factory, once its model maps to tables. EF Core 9 and 10 map a model to its tables on its first query, and two
+    /// first queries at once can find that mapping neither built nor buildable (GetRelationalModel checks the two without
+    /// a lock), so one of them fails: a 500 among a fresh Host's first requests (docs/scale-out.md). Built here, once,
+    /// before any context is handed out, it leaves nothing to race.
+    /// </summary>
+    static IDbContextFactory<TDb> WithTableMappingBuilt<TDb>(IDbContextFactory<TDb> factory) where TDb : ModuleDbContext
+    {
+        using var db = factory.CreateDbContext();
+        db.Model.GetRelationalModel();
+        return factory;
     }
 }
 

@@ -24,6 +24,7 @@ public sealed class LedgerModule : IModule
         OpenAccountHandler.Map(api);
         CashHandler.Map(api);
         TransferHandler.Map(api);
+        GetTransferHandler.Map(api);
         GetAccountHandler.Map(api);
         GetStatementHandler.Map(api);
         GetBalanceAtHandler.Map(api);

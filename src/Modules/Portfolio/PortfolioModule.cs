@@ -22,6 +22,7 @@ public sealed class PortfolioModule : IModule
     public void MapEndpoints(IEndpointRouteBuilder api)
     {
         RegisterTokenHandler.Map(api);
+        ListTokensHandler.Map(api);
         OpenPortfolioHandler.Map(api);
         RecordTransactionHandler.Map(api);
         GetHoldingsHandler.Map(api);

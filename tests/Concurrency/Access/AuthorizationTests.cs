@@ -96,8 +96,13 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
         Assert.Equal(before, await StateAsync(alice, alices));
 
         // Paying someone needs only the payer's rights: Alice pays into Mallory's account.
-        Assert.Equal(HttpStatusCode.Created, (await alice.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = alices.Account, toAccountId = alices.Mallorys, amount = 1m })).StatusCode);
+        var paid = await alice.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = alices.Account, toAccountId = alices.Mallorys, amount = 1m });
+        Assert.Equal(HttpStatusCode.Created, paid.StatusCode);
         Assert.Equal(1m, (await mallory.GetFromJsonAsync<JsonElement>($"/api/ledger/accounts/{alices.Mallorys}")).GetProperty("balance").GetDecimal());
+        // Its Location answers the transfer as the POST did, to the payer and to the payee alike.
+        var created = await paid.Content.ReadFromJsonAsync<Monolith.Ledger.Features.TransferResponse>();
+        foreach (var side in new[] { alice, mallory })
+            Assert.Equal(created, await side.GetFromJsonAsync<Monolith.Ledger.Features.TransferResponse>(paid.Headers.Location));
     }
 
     [Fact]
@@ -137,6 +142,8 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
         var account = await IdAsync(await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
         var mallorys = await IdAsync(await mallory.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
         Assert.Equal(HttpStatusCode.Created, (await ops.PostJsonAsync($"/api/ledger/accounts/{account}/deposits", new { amount = 100m })).StatusCode);
+        var savings = await IdAsync(await alice.PostJsonAsync("/api/ledger/accounts", new { currency = "EUR" }));
+        var transfer = await IdAsync(await alice.PostJsonAsync("/api/ledger/transfers", new { fromAccountId = account, toAccountId = savings, amount = 1m }));
         Assert.Equal(HttpStatusCode.OK, (await ops.PutAsJsonAsync("/api/portfolio/tokens/ACME", new { quoteCurrency = "USD" })).StatusCode);
         var portfolio = await IdAsync(await alice.PostJsonAsync("/api/portfolio/portfolios", new { }));
         Assert.Equal(HttpStatusCode.Created, (await alice.PostJsonAsync($"/api/portfolio/portfolios/{portfolio}/transactions",
@@ -153,6 +160,7 @@ public sealed class AuthorizationTests(TestDatabase database) : IClassFixture<Te
                 ("GET", $"/api/ledger/accounts/{account}", null),
                 ("GET", $"/api/ledger/accounts/{account}/entries", null),
                 ("GET", $"/api/ledger/accounts/{account}/balance?at=2026-01-01T00:00:00Z", null),
+                ("GET", $"/api/ledger/transfers/{transfer}", null),
                 ("GET", $"/api/portfolio/portfolios/{portfolio}/holdings", null),
                 ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME", null),
                 ("GET", $"/api/portfolio/portfolios/{portfolio}/tokens/ACME/history", null),

@@ -16,8 +16,8 @@ public sealed class ConfirmNotFoundBehavior<TRequest, TResponse>(ILogger<Confirm
     : IPipelineBehavior<TRequest, TResponse>
 {
     /// <summary>
-    /// The waits between runs, doubling, 630 ms in all: a stale read was seen to last up to three reads 20 ms apart
-    /// on nodes kept busy applying other writes. A node that lags for longer, a donor during a state transfer, is not
+    /// The waits between runs, doubling, 630 ms in all: longer than the stale reads measured on nodes kept busy
+    /// applying other writes (docs/scale-out.md). A node that lags for longer, a donor during a state transfer, is not
     /// Synced, and /health takes it out of service.
     /// </summary>
     internal static readonly IReadOnlyList<TimeSpan> Waits = [.. new[] { 10, 20, 40, 80, 160, 320 }.Select(ms => TimeSpan.FromMilliseconds(ms))];

@@ -112,8 +112,8 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     /// EF then still held the transaction, and MySqlConnector's connection did too, since it forgets one only once
     /// its rollback succeeds; every later unit failed with "Transactions may not be nested" (RefusedStrategyTests
     /// once refused SingleWriter for it). So the driver's transaction is disposed a second time, which sends the
-    /// ROLLBACK again, now on a transaction the server has already ended (it succeeded in each of the 61 cases one
-    /// run of that race saw), and the connection is closed.
+    /// ROLLBACK again, now on a transaction the server has already ended (docs/scale-out.md), and the connection is
+    /// closed.
     /// </summary>
     protected async Task DropFailedTransactionAsync()
     {

@@ -5,13 +5,6 @@ public sealed record RegisterToken(Caller Caller, string Symbol, string QuoteCur
 
 public sealed record TokenResponse(string Symbol, string QuoteCurrency);
 
-/// <summary>The registered tokens, a page at a time in symbol order: <see cref="After"/> is the previous page's last symbol.</summary>
-public sealed record ListTokens(int Limit = ListTokens.DefaultLimit, string? After = null) : IRequest<IReadOnlyList<TokenResponse>>
-{
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 500;
-}
-
 internal sealed class RegisterTokenValidator : AbstractValidator<RegisterToken>
 {
     public RegisterTokenValidator()
@@ -22,17 +15,8 @@ internal sealed class RegisterTokenValidator : AbstractValidator<RegisterToken>
     }
 }
 
-internal sealed class ListTokensValidator : AbstractValidator<ListTokens>
-{
-    public ListTokensValidator()
-    {
-        RuleFor(x => x.Limit).InclusiveBetween(1, ListTokens.MaxLimit);
-        RuleFor(x => x.After).Matches(Token.SymbolPattern).WithMessage("'{PropertyName}' must be a symbol: 1 to 16 capital letters or digits.");
-    }
-}
-
-internal sealed class RegisterTokenHandler(IConcurrencyStrategy<PortfolioDbContext> strategy, PortfolioDbContext db)
-    : IRequestHandler<RegisterToken, TokenResponse>, IRequestHandler<ListTokens, IReadOnlyList<TokenResponse>>
+internal sealed class RegisterTokenHandler(IConcurrencyStrategy<PortfolioDbContext> strategy)
+    : IRequestHandler<RegisterToken, TokenResponse>
 {
     public async Task<TokenResponse> Handle(RegisterToken command, CancellationToken ct)
     {
@@ -48,20 +32,11 @@ internal sealed class RegisterTokenHandler(IConcurrencyStrategy<PortfolioDbConte
         }, ct);
     }
 
-    public async Task<IReadOnlyList<TokenResponse>> Handle(ListTokens query, CancellationToken ct) =>
-        await db.Tokens.AsNoTracking().Where(t => query.After == null || string.Compare(t.Symbol, query.After) > 0)
-            .OrderBy(t => t.Symbol).Take(query.Limit).Select(t => new TokenResponse(t.Symbol, t.QuoteCurrency)).ToListAsync(ct);
-
-    internal static void Map(IEndpointRouteBuilder api)
-    {
+    internal static void Map(IEndpointRouteBuilder api) =>
         api.MapPut("/tokens/{symbol}", async Task<Ok<TokenResponse>> (string symbol, QuoteCurrencyRequest body, Caller caller, IMediator mediator, CancellationToken ct) =>
                 TypedResults.Ok(await mediator.Send(new RegisterToken(caller, symbol, body.QuoteCurrency), ct)))
             .WithName(nameof(RegisterToken)).Sends<RegisterToken>().OperatorOnly()
             .WithSummary("Registers a token with its quote currency (operators only); repeating it is harmless.");
-        api.MapGet("/tokens", async Task<Ok<IReadOnlyList<TokenResponse>>> (int? limit, string? after, IMediator mediator, CancellationToken ct) =>
-                TypedResults.Ok(await mediator.Send(new ListTokens(limit ?? ListTokens.DefaultLimit, after), ct)))
-            .WithName(nameof(ListTokens)).Sends<ListTokens>().WithSummary("The registered tokens in symbol order; pass the last symbol back as 'after' for the next page.");
-    }
 }
 
 public sealed record QuoteCurrencyRequest(string QuoteCurrency);

@@ -19,19 +19,14 @@ namespace Monolith.Shared.Concurrency.Strategies;
 /// </summary>
 internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb : ModuleDbContext
 {
-    readonly HashSet<(Type, Guid)> _locked = [];
-    readonly Dictionary<(Type, Guid), IVersioned> _held = [];
-    /// <summary>Each held row's values as the last unit that ended left them: what a refused unit returns it to.</summary>
-    readonly Dictionary<IVersioned, PropertyValues> _settled = new(ReferenceEqualityComparer.Instance);
-    readonly List<object> _trackedByUnit = [];
     /// <summary>Units (by their code) seen reading the database; the batch is saved before each of them runs.</summary>
     readonly HashSet<System.Reflection.MethodInfo> _readers = [];
-    bool _unsaved, _inUnit, _ownRead, _readBehindUnsaved;
     string? _lastMarker;
+    Batch _batch = new();
 
     public BatchSession(TDb db, StrategyRuntime runtime) : base(db, nameof(StrategyName.SingleWriter), runtime)
     {
-        db.ChangeTracker.Tracked += (_, e) => { if (_inUnit) _trackedByUnit.Add(e.Entry.Entity); };
+        db.ChangeTracker.Tracked += (_, e) => { if (_batch.InUnit) _batch.TrackedByUnit.Add(e.Entry.Entity); };
     }
 
     /// <summary>Runs a batch and answers every unit in it. Never throws for a unit's or the database's sake.</summary>
@@ -69,14 +64,14 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
         StartBatch();
         // Changes are detected per unit, on the rows the unit could have changed, not on the whole tracker each time.
         Db.ChangeTracker.AutoDetectChangesEnabled = false;
-        Db.BeforeCommand = () => _readBehindUnsaved |= _unsaved && _inUnit && !_ownRead;
+        Db.BeforeCommand = _batch.BeforeCommand;
         await DropFailedTransactionAsync();
         await OpenConnectionAsync();
         await using var tx = await Db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted);
         await LockDeclaredAsync(units.Select(u => u.Keys), CancellationToken.None);
         foreach (var unit in units)
         {
-            if (_unsaved && _readers.Contains(unit.Code)) await SaveAsync();
+            if (_batch.Unsaved && _readers.Contains(unit.Code)) await SaveAsync();
             if (await RunUnitAsync(unit, attempt: 1, units.Count)) continue;
             // It read behind unsaved changes: what it decided may rest on stale rows. Undo, save, run it again.
             _readers.Add(unit.Code);
@@ -95,30 +90,30 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     async Task<bool> RunUnitAsync(QueuedUnit unit, int attempt, int batchSize)
     {
         ForgetClaims();
-        _trackedByUnit.Clear();
-        _readBehindUnsaved = false;
+        _batch.TrackedByUnit.Clear();
+        _batch.ReadBehindUnsaved = false;
         Runtime.Metrics.Attempted(Name, Db.Module);
         using var span = Telemetry.StartAttempt(Name, Db.Module, attempt, unit.CallerSpan)?.SetTag(Telemetry.Attributes.BatchSize, batchSize);
-        _inUnit = true;
+        _batch.InUnit = true;
         try
         {
             await unit.RunInBatchAsync(this, CancellationToken.None);
             // Its outcome is the batch's commit; a batch that fails runs its units again, each with spans of its own.
-            span?.SetTag(Telemetry.Attributes.Outcome, _readBehindUnsaved ? "re-run: read behind unsaved changes" : "batched");
-            if (_readBehindUnsaved) { UndoUnit(); return false; }
+            span?.SetTag(Telemetry.Attributes.Outcome, _batch.ReadBehindUnsaved ? "re-run: read behind unsaved changes" : "batched");
+            if (_batch.ReadBehindUnsaved) { UndoUnit(); return false; }
             SettleUnit();
-            _unsaved = true;
+            _batch.Unsaved = true;
         }
         catch (Exception e) when (!IsDatabaseFailure(e))
         {
             span.Ended(e);
             UndoUnit();
-            if (_readBehindUnsaved) return false;
+            if (_batch.ReadBehindUnsaved) return false;
             unit.Refuse(e);
         }
         finally
         {
-            _inUnit = false;
+            _batch.InUnit = false;
         }
         return true;
     }
@@ -129,10 +124,10 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     /// </summary>
     void SettleUnit()
     {
-        var changed = _held.Values.Select(Db.Entry).Where(entry =>
+        var changed = _batch.Held.Values.Select(Db.Entry).Where(entry =>
         {
             entry.DetectChanges();
-            var settled = _settled[(IVersioned)entry.Entity];
+            var settled = _batch.Settled[(IVersioned)entry.Entity];
             return entry.Properties.Any(p => !Equals(p.CurrentValue, settled[p.Metadata]));
         }).ToList();
         foreach (var entry in changed) EnsureClaimed(entry);
@@ -140,10 +135,10 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
         foreach (var entry in changed)
         {
             var row = (IVersioned)entry.Entity;
-            entry.Property(nameof(IVersioned.Version)).CurrentValue = (long)_settled[row][nameof(IVersioned.Version)]! + 1;
-            _settled[row] = entry.CurrentValues.Clone();
+            entry.Property(nameof(IVersioned.Version)).CurrentValue = (long)_batch.Settled[row][nameof(IVersioned.Version)]! + 1;
+            _batch.Settled[row] = entry.CurrentValues.Clone();
         }
-        foreach (var entity in _trackedByUnit)
+        foreach (var entity in _batch.TrackedByUnit)
         {
             var entry = Db.Entry(entity);
             entry.DetectChanges();
@@ -154,23 +149,23 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     /// <summary>Undoes a refused unit in memory: what it added or read goes, the held rows return to where the last unit left them.</summary>
     void UndoUnit()
     {
-        foreach (var entity in _trackedByUnit)
-            if (entity is not IVersioned row || !_held.ContainsKey((row.GetType(), row.Id)) || Db.Entry(entity).State == EntityState.Added)
+        foreach (var entity in _batch.TrackedByUnit)
+            if (entity is not IVersioned row || !_batch.Held.ContainsKey((row.GetType(), row.Id)) || Db.Entry(entity).State == EntityState.Added)
                 Db.Entry(entity).State = EntityState.Detached;
-        foreach (var row in _held.Values)
-            if (Db.Entry(row).State != EntityState.Detached) Db.Entry(row).CurrentValues.SetValues(_settled[row]);
-        foreach (var (key, row) in _held.Where(h => Db.Entry(h.Value).State == EntityState.Detached).ToList())
+        foreach (var row in _batch.Held.Values)
+            if (Db.Entry(row).State != EntityState.Detached) Db.Entry(row).CurrentValues.SetValues(_batch.Settled[row]);
+        foreach (var (key, row) in _batch.Held.Where(h => Db.Entry(h.Value).State == EntityState.Detached).ToList())
         {
-            _held.Remove(key);
-            _locked.Remove(key);
-            _settled.Remove(row);
+            _batch.Held.Remove(key);
+            _batch.Locked.Remove(key);
+            _batch.Settled.Remove(row);
         }
     }
 
     /// <summary>Saves every unit's changes so far; what is not held leaves the tracker, so later reads come fresh from the database.</summary>
     async Task SaveAsync()
     {
-        _ownRead = true;
+        _batch.OwnRead = true;
         try
         {
             Db.ChangeTracker.DetectChanges();
@@ -178,12 +173,12 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
         }
         finally
         {
-            _ownRead = false;
+            _batch.OwnRead = false;
         }
         foreach (var entry in Db.ChangeTracker.Entries().ToList())
-            if (entry.Entity is not IVersioned row || !_held.ContainsKey((row.GetType(), row.Id)))
+            if (entry.Entity is not IVersioned row || !_batch.Held.ContainsKey((row.GetType(), row.Id)))
                 entry.State = EntityState.Detached;
-        _unsaved = false;
+        _batch.Unsaved = false;
     }
 
     internal void CommittedAlone() => Runtime.Metrics.BatchCommitted(Name, Db.Module, 1);
@@ -218,23 +213,23 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
         // Rows not declared are locked when first asked for, and held from then on like the declared ones.
-        var late = ids.Where(id => !_locked.Contains((typeof(TRow), id))).Distinct().ToList();
+        var late = ids.Where(id => !_batch.Locked.Contains((typeof(TRow), id))).Distinct().ToList();
         if (late.Count > 0) await LockAsync<TRow>(late, ct);
-        return ids.Distinct().Select(id => _held.GetValueOrDefault((typeof(TRow), id))).OfType<TRow>().ToList();
+        return ids.Distinct().Select(id => _batch.Held.GetValueOrDefault((typeof(TRow), id))).OfType<TRow>().ToList();
     }
 
     public async Task LockAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) where TRow : class, IVersioned
     {
         var rows = await OwnReadAsync(() => QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct));
         foreach (var row in rows) Hold(row);
-        foreach (var id in ids) _locked.Add((typeof(TRow), id));
+        foreach (var id in ids) _batch.Locked.Add((typeof(TRow), id));
     }
 
     protected override async Task<T> OwnReadAsync<T>(Func<Task<T>> read)
     {
-        _ownRead = true;
+        _batch.OwnRead = true;
         try { return await read(); }
-        finally { _ownRead = false; }
+        finally { _batch.OwnRead = false; }
     }
 
     /// <summary>Every declared row of the batch in one pass per row type, types in name order and keys ascending: the global lock order.</summary>
@@ -247,10 +242,7 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
     void StartBatch()
     {
         Db.ChangeTracker.Clear();
-        _locked.Clear();
-        _held.Clear();
-        _settled.Clear();
-        _unsaved = false;
+        _batch = new Batch();
     }
 
     void EndBatch()
@@ -258,14 +250,14 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
         Db.BeforeCommand = null;
         Db.ChangeTracker.AutoDetectChangesEnabled = true;
         Db.ChangeTracker.Clear();
-        _inUnit = _ownRead = _readBehindUnsaved = _unsaved = false;
+        _batch = new Batch();
     }
 
     void Hold(IVersioned row)
     {
-        _held[(row.GetType(), row.Id)] = row;
-        _locked.Add((row.GetType(), row.Id));
-        _settled[row] = Db.Entry(row).CurrentValues.Clone();
+        _batch.Held[(row.GetType(), row.Id)] = row;
+        _batch.Locked.Add((row.GetType(), row.Id));
+        _batch.Settled[row] = Db.Entry(row).CurrentValues.Clone();
     }
 
     /// <summary>A failure of the database or the connection, which fails the whole batch; anything else is the unit's own.</summary>
@@ -323,6 +315,30 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb>, IRowLocks where TDb
             foreach (var unit in units) unit.Fail(unknown);
             return true;
         }
+    }
+
+    /// <summary>
+    /// What one batch (or one attempt of a lone unit) knows while it runs; a new one starts with each, so nothing of it
+    /// outlives its batch.
+    /// </summary>
+    sealed class Batch
+    {
+        /// <summary>Rows locked for this batch, held or found missing.</summary>
+        public readonly HashSet<(Type, Guid)> Locked = [];
+        public readonly Dictionary<(Type, Guid), IVersioned> Held = [];
+        /// <summary>Each held row's values as the last unit that ended left them: what a refused unit returns it to.</summary>
+        public readonly Dictionary<IVersioned, PropertyValues> Settled = new(ReferenceEqualityComparer.Instance);
+        /// <summary>What the running unit brought into the tracker: undone with it, or held after it.</summary>
+        public readonly List<object> TrackedByUnit = [];
+        /// <summary>Ended units' changes not saved yet.</summary>
+        public bool Unsaved;
+        public bool InUnit;
+        /// <summary>The session reads on a unit's behalf (its locks, its idempotency key): the session vouches for it.</summary>
+        public bool OwnRead;
+        public bool ReadBehindUnsaved;
+
+        /// <summary>Before each command: a unit's own read while earlier units' changes are unsaved may decide on stale rows.</summary>
+        public void BeforeCommand() => ReadBehindUnsaved |= Unsaved && InUnit && !OwnRead;
     }
 }
 

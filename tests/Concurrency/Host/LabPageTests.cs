@@ -59,6 +59,8 @@ public sealed class LabPageTests(TestDatabase database, ITestOutputHelper output
         output.WriteLine(invariants);
         output.WriteLine(await page.InnerTextAsync("#legend"));
         Assert.Equal("pass", await page.GetAttributeAsync("#invariants", "data-state"));
+        // The refusal spoke of this run while it went; it leaves with it.
+        Assert.Equal("", await page.InnerTextAsync("#message"));
         foreach (var strategy in new[] { "PessimisticRowLock", "OptimisticCas" })
             foreach (var invariant in new[] { "conservation", "no negative balance", "balance = sum of entries" })
                 Assert.Contains($"{strategy}\t{invariant}\tpass", invariants);

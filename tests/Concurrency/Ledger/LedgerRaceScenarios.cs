@@ -397,6 +397,6 @@ public sealed class SingleWriterRaces(TestDatabase database, ITestOutputHelper o
 /// <summary>The unsafe baseline: the same scenarios must catch it.</summary>
 public sealed class UnsafeBaselineRaces(TestDatabase database, ITestOutputHelper output) : LedgerRaceScenarios(database, output)
 {
-    protected override string Strategy => UnsafeReadModifyWrite<LedgerDbContext>.StrategyName;
+    protected override string Strategy => UnsafeReadModifyWrite.StrategyName;
     protected override bool IsUnsafeBaseline => true;
 }

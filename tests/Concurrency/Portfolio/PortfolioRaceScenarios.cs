@@ -84,6 +84,6 @@ public sealed class SingleWriterPortfolioRaces(TestDatabase database, ITestOutpu
 /// <summary>The unsafe baseline: the same race must catch it.</summary>
 public sealed class UnsafeBaselinePortfolioRaces(TestDatabase database, ITestOutputHelper output) : PortfolioRaceScenarios(database, output)
 {
-    protected override string Strategy => UnsafeReadModifyWrite<LedgerDbContext>.StrategyName;
+    protected override string Strategy => UnsafeReadModifyWrite.StrategyName;
     protected override bool IsUnsafeBaseline => true;
 }

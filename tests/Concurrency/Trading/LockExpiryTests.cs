@@ -48,7 +48,7 @@ public sealed class LockExpiryTests(TestDatabase database, ITestOutputHelper out
         var account = await OpenAsync(services);
 
         var balance = await RaceAsync(services, account,
-            scope => new PlainRedisLock<TradingDbContext>(scope.GetRequiredService<IDbContextFactory<TradingDbContext>>(), scope.GetRequiredService<StrategyRuntime>(), redis, Ttl),
+            scope => PlainRedisLock<TradingDbContext>.Strategy(scope.GetRequiredService<IDbContextFactory<TradingDbContext>>(), scope.GetRequiredService<StrategyRuntime>(), redis, Ttl),
             lockGone: () => LockGoneAsync(redis, PlainRedisLock<TradingDbContext>.KeyFor(account)));
 
         output.WriteLine($"plain SET NX lock: balance {balance} after reserving 100 (paused holder) and 50 (next holder) from 1000");

@@ -142,6 +142,6 @@ public sealed class SingleWriterTradingRaces(TestDatabase database, ITestOutputH
 /// <summary>The unsafe baseline: the same race must catch it.</summary>
 public sealed class UnsafeBaselineTradingRaces(TestDatabase database, ITestOutputHelper output) : TradingRaceScenarios(database, output)
 {
-    protected override string Strategy => UnsafeReadModifyWrite<LedgerDbContext>.StrategyName;
+    protected override string Strategy => UnsafeReadModifyWrite.StrategyName;
     protected override bool IsUnsafeBaseline => true;
 }

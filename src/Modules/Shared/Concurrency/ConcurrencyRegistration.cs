@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,14 +10,17 @@ using StackExchange.Redis;
 namespace Monolith.Shared.Concurrency;
 
 /// <summary>
-/// A strategy that configuration can select by <see cref="Name"/>: an open generic type over the module's DbContext,
-/// built once from the container (its constructor says what it needs; strategies keep no state of their own), and what it needs registered
-/// first. Adding a strategy is one definition; nothing switches on names.
+/// A strategy that configuration can select by <see cref="Name"/>, and what it needs registered first. Its
+/// <see cref="Implementation"/> is an open generic type over the module's DbContext: a <see cref="WriteSession{TDb}"/>,
+/// the policy one attempt runs under (its constructor takes the attempt's DbContext and says what else it needs), or a
+/// whole <see cref="IConcurrencyStrategy{TDb}"/> built once (SingleWriter, which queues units instead of running them).
+/// Adding a strategy is one definition; nothing switches on names.
 /// </summary>
 /// <para><see cref="RefusedOnCluster"/>: why the strategy's guarantee does not hold on a multi-primary cluster
 /// (<see cref="DatabaseProfile.GaleraCluster"/>), as the cluster race scenarios measured it; null where it holds.</para>
+/// <para><see cref="ReRunsConflicts"/>: false only for a baseline that must show what a conflict does unhandled.</para>
 public sealed record StrategyDefinition(string Name, Type Implementation, Action<IServiceCollection, IConfiguration, ConcurrencyOptions>? Prerequisites = null,
-    string? RefusedOnCluster = null)
+    string? RefusedOnCluster = null, bool ReRunsConflicts = true)
 {
     public static readonly IReadOnlyList<StrategyDefinition> BuiltIn =
     [
@@ -74,9 +78,19 @@ public static class ConcurrencyRegistration
         services.TryAddSingleton<StrategyRuntime>();
         definition.Prerequisites?.Invoke(services, configuration, options);
         var implementation = definition.Implementation.MakeGenericType(typeof(TDb));
-        var factory = ActivatorUtilities.CreateFactory(implementation, Type.EmptyTypes);
-        // Stateless: every attempt runs in a session of its own.
-        services.AddSingleton(sp => (IConcurrencyStrategy<TDb>)factory(sp, null));
+        if (typeof(WriteSession<TDb>).IsAssignableFrom(implementation))
+        {
+            // Stateless: every attempt runs in a session of its own, built on the attempt's DbContext.
+            var session = ActivatorUtilities.CreateFactory(implementation, [typeof(TDb)]);
+            services.AddSingleton<IConcurrencyStrategy<TDb>>(sp => new ConcurrencyStrategy<TDb>(definition.Name,
+                sp.GetRequiredService<IDbContextFactory<TDb>>(), sp.GetRequiredService<StrategyRuntime>(),
+                db => (WriteSession<TDb>)session(sp, [db]), definition.ReRunsConflicts ? null : Polly.ResiliencePipeline.Empty));
+        }
+        else
+        {
+            var strategy = ActivatorUtilities.CreateFactory(implementation, Type.EmptyTypes);
+            services.AddSingleton(sp => (IConcurrencyStrategy<TDb>)strategy(sp, null));
+        }
         services.AddSingleton(new ConfiguredStrategy(module, definition.Name));
         return services;
     }

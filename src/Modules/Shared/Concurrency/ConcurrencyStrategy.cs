@@ -8,34 +8,37 @@ using Polly;
 namespace Monolith.Shared.Concurrency;
 
 /// <summary>
-/// What every strategy shares: a stateless policy, one per module and process, that runs each attempt of a unit in a
-/// <see cref="WriteSession{TDb}"/> of its own, on a fresh DbContext, and re-runs the unit on the conflicts it may win.
+/// A strategy that protects each attempt of a unit with a <see cref="WriteSession{TDb}"/>: the session type is the
+/// strategy's policy (how the transaction runs and how rows are loaded for write), and this runs it, one session per
+/// attempt on a fresh DbContext, re-running the unit on the conflicts it may win. Stateless: one per module and process.
 /// </summary>
-public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
+public sealed class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
 {
     readonly IDbContextFactory<TDb> _contexts;
+    readonly StrategyRuntime _runtime;
+    readonly Func<TDb, WriteSession<TDb>> _openSession;
+    readonly ResiliencePipeline _retry;
     readonly string _module;
 
-    protected ConcurrencyStrategy(IDbContextFactory<TDb> contexts, StrategyRuntime runtime)
+    /// <param name="openSession">The session of one attempt, on the DbContext given, which the attempt disposes.</param>
+    /// <param name="retry">How re-runs happen: the runtime's, unless a baseline in the tests runs none.</param>
+    public ConcurrencyStrategy(string name, IDbContextFactory<TDb> contexts, StrategyRuntime runtime, Func<TDb, WriteSession<TDb>> openSession,
+        ResiliencePipeline? retry = null)
     {
+        Name = name;
         _contexts = contexts;
-        Runtime = runtime;
+        _runtime = runtime;
+        _openSession = openSession;
+        _retry = retry ?? runtime.Retry;
         // Building a context opens no connection; it tells which module this strategy writes for.
         using var db = contexts.CreateDbContext();
         _module = db.Module;
     }
 
-    public abstract string Name { get; }
-    protected StrategyRuntime Runtime { get; }
-
-    /// <summary>How re-runs happen; the unsafe baseline in the tests overrides this with none.</summary>
-    protected virtual ResiliencePipeline Retry => Runtime.Retry;
-
-    /// <summary>The session of one attempt, on <paramref name="db"/>, which the attempt disposes.</summary>
-    protected abstract WriteSession<TDb> OpenSession(TDb db);
+    public string Name { get; }
 
     public Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
-        Runtime.RunAttemptsAsync(Name, _module, Retry, async token =>
+        _runtime.RunAttemptsAsync(Name, _module, _retry, async token =>
         {
             await using var db = await _contexts.CreateDbContextAsync(token);
             return await RunSessionAsync(db, keys, work, token);
@@ -45,7 +48,7 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
         where TCommand : IIdempotentCommand
     {
         if (command.IdempotencyKey is not { } key) return ExecuteAsync(keys, write, ct);
-        return Runtime.RunAttemptsAsync(Name, _module, Retry, async token =>
+        return _runtime.RunAttemptsAsync(Name, _module, _retry, async token =>
         {
             await using var db = await _contexts.CreateDbContextAsync(token);
             // The key is looked up before the unit's transaction, on the connection the unit then uses. Read inside a
@@ -63,7 +66,7 @@ public abstract class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where
     /// <summary>One attempt of a unit, in a session of its own on <paramref name="db"/>.</summary>
     Task<TResult> RunSessionAsync<TResult>(TDb db, WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
-        var session = OpenSession(db);
+        var session = _openSession(db);
         session.DeclaredKeys = keys;
         return session.RunAsync(work, ct);
     }

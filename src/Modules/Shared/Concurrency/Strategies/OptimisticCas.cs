@@ -11,34 +11,27 @@ namespace Monolith.Shared.Concurrency.Strategies;
 /// left unchanged are swapped too (their version alone moves): validating only the rows written would let write
 /// skew through, two units each deciding on A and B and each writing a different one.
 /// </summary>
-public sealed class OptimisticCas<TDb>(IDbContextFactory<TDb> contexts, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(contexts, runtime)
+public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : WriteSession<TDb>(db, nameof(StrategyName.OptimisticCas), runtime)
     where TDb : ModuleDbContext
 {
-    public override string Name => nameof(StrategyName.OptimisticCas);
-
-    protected override WriteSession<TDb> OpenSession(TDb db) => new Session(db, Name, Runtime);
-
-    sealed class Session(TDb db, string name, StrategyRuntime runtime) : WriteSession<TDb>(db, name, runtime)
+    protected internal override async Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
-        protected internal override async Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
-        {
-            await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
-            var result = await work(this, ct);
-            DetectChangesOnce();
-            await CompareAndSwapAsync(ct);
-            await Db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-            return result;
-        }
-
-        protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
-            QueryRowsAsync<TRow>(ids, lockClause: "", ct);
-
-        // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
-        // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
-        Task CompareAndSwapAsync(CancellationToken ct) =>
-            WriteClaimedRowsAsync((entry, read, _) => ($"{Names(entry.Metadata).Version} = {read}", []),
-                (entry, read) => Task.FromResult<Exception>(new ConcurrencyConflictException(
-                    $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.")), ct);
+        await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
+        var result = await work(this, ct);
+        DetectChangesOnce();
+        await CompareAndSwapAsync(ct);
+        await Db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return result;
     }
+
+    protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
+        QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+
+    // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
+    // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
+    Task CompareAndSwapAsync(CancellationToken ct) =>
+        WriteClaimedRowsAsync((entry, read, _) => ($"{Names(entry.Metadata).Version} = {read}", []),
+            (entry, read) => Task.FromResult<Exception>(new ConcurrencyConflictException(
+                $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.")), ct);
 }

@@ -1,5 +1,4 @@
 using System.Data;
-using Microsoft.EntityFrameworkCore;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Concurrency.Strategies;
@@ -9,19 +8,6 @@ namespace Monolith.Shared.Concurrency.Strategies;
 /// anything is decided, so two units over the same rows queue instead of deadlocking. Waits are bounded by
 /// Concurrency:LockTimeout; a timeout or deadlock re-runs the unit.
 /// </summary>
-public sealed class PessimisticRowLock<TDb>(IDbContextFactory<TDb> contexts, StrategyRuntime runtime) : ConcurrencyStrategy<TDb>(contexts, runtime)
-    where TDb : ModuleDbContext
-{
-    public override string Name => nameof(StrategyName.PessimisticRowLock);
-
-    protected override WriteSession<TDb> OpenSession(TDb db) => new Session(db, Name, Runtime);
-
-    sealed class Session(TDb db, string name, StrategyRuntime runtime) : WriteSession<TDb>(db, name, runtime)
-    {
-        protected internal override Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct) =>
-            RunInOneTransactionAsync(IsolationLevel.ReadCommitted, work, ct);
-
-        protected override Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct) =>
-            QueryRowsAsync<TRow>(ids, DatabaseProvider.RowLockClause, ct);
-    }
-}
+public sealed class PessimisticRowLock<TDb>(TDb db, StrategyRuntime runtime)
+    : OneTransaction<TDb>(db, nameof(StrategyName.PessimisticRowLock), runtime, IsolationLevel.ReadCommitted, DatabaseProvider.RowLockClause)
+    where TDb : ModuleDbContext;

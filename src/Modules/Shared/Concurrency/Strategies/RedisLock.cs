@@ -16,103 +16,96 @@ namespace Monolith.Shared.Concurrency.Strategies;
 /// the holder after it, and a holder that read before such a late write cannot overwrite that either. If Redis is
 /// unreachable the strategy fails closed: nothing is written and the caller gets a 503.
 /// </summary>
-public sealed class RedisLock<TDb>(IDbContextFactory<TDb> contexts, StrategyRuntime runtime, RedisLocks locks) : ConcurrencyStrategy<TDb>(contexts, runtime)
+public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks locks) : WriteSession<TDb>(db, nameof(StrategyName.RedisLock), runtime)
     where TDb : ModuleDbContext
 {
-    public override string Name => nameof(StrategyName.RedisLock);
+    readonly List<RedisLocks.Lease> _leases = [];
+    readonly Dictionary<IVersioned, long> _tokens = new(ReferenceEqualityComparer.Instance);
 
-    protected override WriteSession<TDb> OpenSession(TDb db) => new Session(db, Name, Runtime, locks);
-
-    sealed class Session(TDb db, string name, StrategyRuntime runtime, RedisLocks locks) : WriteSession<TDb>(db, name, runtime)
+    protected internal override async Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
-        readonly List<RedisLocks.Lease> _leases = [];
-        readonly Dictionary<IVersioned, long> _tokens = new(ReferenceEqualityComparer.Instance);
-
-        protected internal override async Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct)
+        locks.EnsureConnected();
+        try
         {
-            locks.EnsureConnected();
-            try
-            {
-                await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
-                var result = await work(this, ct);
-                DetectChangesOnce();
-                await WriteClaimedRowsAsync(FencedGuard, RefusedAsync, ct);
-                await Db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
-                return result;
-            }
-            finally
-            {
-                foreach (var lease in _leases) await lease.DisposeAsync();
-                _leases.Clear();
-            }
+            await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
+            var result = await work(this, ct);
+            DetectChangesOnce();
+            await WriteClaimedRowsAsync(FencedGuard, RefusedAsync, ct);
+            await Db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return result;
         }
-
-        protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+        finally
         {
-            if (!typeof(IFenced).IsAssignableFrom(typeof(TRow)))
-                throw new InvalidOperationException($"{typeof(TRow).Name} stores no fencing token (IFenced); the RedisLock strategy cannot protect it.");
-            var table = Names<TRow>().Table;
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var leases = new Dictionary<Guid, RedisLocks.Lease>();
-            foreach (var id in ids.Distinct().Order())
-            {
-                var lease = await locks.AcquireAsync(RedisLocks.KeyFor(Db.Module, table, id), Runtime.Options.LockTimeout, ct);
-                _leases.Add(lease);
-                leases[id] = lease;
-            }
-            RecordLockWait(started);
-
-            // Read after the locks are held; each token is then made newer than the one its row stores, so a token
-            // counter that Redis lost (a restart without persistence) starts again above every committed write.
-            var rows = await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
-            foreach (var row in rows) _tokens[row] = await locks.NextFenceAsync(leases[row.Id], ((IFenced)row).FenceToken, ct);
-            return rows;
+            foreach (var lease in _leases) await lease.DisposeAsync();
+            _leases.Clear();
         }
-
-        (string, IEnumerable<string>) FencedGuard(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string readVersion, Func<object, string> arg)
-        {
-            var (_, _, version) = Names(entry.Metadata);
-            var fence = Column(entry.Metadata, nameof(IFenced.FenceToken));
-            var token = arg(_tokens[(IVersioned)entry.Entity]);
-            return ($"{fence} < {token} AND {version} = {readVersion}", [$"{fence} = {token}"]);
-        }
-
-        /// <summary>
-        /// Names the condition that refused the write, from the row as it is now: a newer fencing token than this write's
-        /// means the lock had expired and a newer holder wrote (fenced out); a version other than the one read means the row
-        /// changed after this unit read it (a stale reader, whatever its token). Each is checked on its own: a refusal is
-        /// blamed on the version only when the token was still the newest. When both fail (the usual late write, after a
-        /// newer holder wrote), the fence is named.
-        /// </summary>
-        async Task<Exception> RefusedAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, long readVersion)
-        {
-            var row = (IVersioned)entry.Entity;
-            var token = _tokens[row];
-            var storedFence = await StoredAsync(entry, nameof(IFenced.FenceToken));
-            var storedVersion = await StoredAsync(entry, nameof(IVersioned.Version));
-            var name = $"{entry.Metadata.ClrType.Name} {row.Id}";
-            if (storedFence >= token)
-            {
-                Runtime.Logger.LogWarning("{Strategy}: a write to {Row} {Id} with fencing token {Token} was refused; the row holds {Stored} (the lock had expired)",
-                    Name, entry.Metadata.ClrType.Name, row.Id, token, storedFence);
-                return new FencedOutException($"{name} holds fencing token {storedFence}; this write's token {token} is stale: its lock expired.");
-            }
-            return new ConcurrencyConflictException(storedVersion != readVersion
-                ? $"{name} is at version {storedVersion}; this unit read version {readVersion}: it changed after the read."
-                : $"{name} refused a write that neither its fencing token {storedFence} nor its version {storedVersion} explains (was it deleted?).");
-        }
-
-        async Task<long> StoredAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string property)
-        {
-            var (table, key, _) = Names(entry.Metadata);
-            // Only identifiers from the EF model are spliced in; the key is a parameter.
-            var sql = $"SELECT {Column(entry.Metadata, property)} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
-            return await Db.Database.SqlQueryRaw<long>(sql, ((IVersioned)entry.Entity).Id).SingleAsync();
-        }
-
-        string Quote(string identifier) => Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Storage.ISqlGenerationHelper>(Db).DelimitIdentifier(identifier);
     }
+
+    protected override async Task<IReadOnlyList<TRow>> LoadRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        if (!typeof(IFenced).IsAssignableFrom(typeof(TRow)))
+            throw new InvalidOperationException($"{typeof(TRow).Name} stores no fencing token (IFenced); the RedisLock strategy cannot protect it.");
+        var table = Names<TRow>().Table;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var leases = new Dictionary<Guid, RedisLocks.Lease>();
+        foreach (var id in ids.Distinct().Order())
+        {
+            var lease = await locks.AcquireAsync(RedisLocks.KeyFor(Db.Module, table, id), Runtime.Options.LockTimeout, ct);
+            _leases.Add(lease);
+            leases[id] = lease;
+        }
+        RecordLockWait(started);
+
+        // Read after the locks are held; each token is then made newer than the one its row stores, so a token
+        // counter that Redis lost (a restart without persistence) starts again above every committed write.
+        var rows = await QueryRowsAsync<TRow>(ids, lockClause: "", ct);
+        foreach (var row in rows) _tokens[row] = await locks.NextFenceAsync(leases[row.Id], ((IFenced)row).FenceToken, ct);
+        return rows;
+    }
+
+    (string, IEnumerable<string>) FencedGuard(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string readVersion, Func<object, string> arg)
+    {
+        var (_, _, version) = Names(entry.Metadata);
+        var fence = Column(entry.Metadata, nameof(IFenced.FenceToken));
+        var token = arg(_tokens[(IVersioned)entry.Entity]);
+        return ($"{fence} < {token} AND {version} = {readVersion}", [$"{fence} = {token}"]);
+    }
+
+    /// <summary>
+    /// Names the condition that refused the write, from the row as it is now: a newer fencing token than this write's
+    /// means the lock had expired and a newer holder wrote (fenced out); a version other than the one read means the row
+    /// changed after this unit read it (a stale reader, whatever its token). Each is checked on its own: a refusal is
+    /// blamed on the version only when the token was still the newest. When both fail (the usual late write, after a
+    /// newer holder wrote), the fence is named.
+    /// </summary>
+    async Task<Exception> RefusedAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, long readVersion)
+    {
+        var row = (IVersioned)entry.Entity;
+        var token = _tokens[row];
+        var storedFence = await StoredAsync(entry, nameof(IFenced.FenceToken));
+        var storedVersion = await StoredAsync(entry, nameof(IVersioned.Version));
+        var name = $"{entry.Metadata.ClrType.Name} {row.Id}";
+        if (storedFence >= token)
+        {
+            Runtime.Logger.LogWarning("{Strategy}: a write to {Row} {Id} with fencing token {Token} was refused; the row holds {Stored} (the lock had expired)",
+                Name, entry.Metadata.ClrType.Name, row.Id, token, storedFence);
+            return new FencedOutException($"{name} holds fencing token {storedFence}; this write's token {token} is stale: its lock expired.");
+        }
+        return new ConcurrencyConflictException(storedVersion != readVersion
+            ? $"{name} is at version {storedVersion}; this unit read version {readVersion}: it changed after the read."
+            : $"{name} refused a write that neither its fencing token {storedFence} nor its version {storedVersion} explains (was it deleted?).");
+    }
+
+    async Task<long> StoredAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string property)
+    {
+        var (table, key, _) = Names(entry.Metadata);
+        // Only identifiers from the EF model are spliced in; the key is a parameter.
+        var sql = $"SELECT {Column(entry.Metadata, property)} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
+        return await Db.Database.SqlQueryRaw<long>(sql, ((IVersioned)entry.Entity).Id).SingleAsync();
+    }
+
+    string Quote(string identifier) => Microsoft.EntityFrameworkCore.Infrastructure.AccessorExtensions.GetService<Microsoft.EntityFrameworkCore.Storage.ISqlGenerationHelper>(Db).DelimitIdentifier(identifier);
 }
 
 /// <summary>The Redis side of the RedisLock strategy: locks from DistributedLock.Redis, and the fencing tokens it lacks.</summary>

@@ -58,6 +58,7 @@ internal sealed class HostProcess : IAsyncDisposable
         var process = _process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) _output.Enqueue(e.Data); };
+        var linesBefore = _output.Count;
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -74,7 +75,12 @@ internal sealed class HostProcess : IAsyncDisposable
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
             if (deadline.Elapsed > StartTimeout)
-                throw new TimeoutException($"The Host did not answer /health within {StartTimeout}:\n{string.Join('\n', Output.TakeLast(40))}");
+            {
+                // Whether it was starved or stuck: the CPU it used, and how far its output got.
+                process.Refresh();
+                throw new TimeoutException($"The Host did not answer /health within {StartTimeout}; it used {process.TotalProcessorTime.TotalSeconds:0.0} s of CPU " +
+                                           $"and wrote {_output.Count - linesBefore} lines since it started:\n{string.Join('\n', Output.TakeLast(40))}");
+            }
             await Task.Delay(100);
         }
     }

@@ -17,11 +17,11 @@ public sealed record BankWorkloadOptions(int Accounts, int Workers = 32, int Ope
 /// <summary>What a run did and what it broke.</summary>
 public sealed record BankWorkloadResult(
     int Operations, int Committed, int InsufficientFunds, int GaveUp, int Replays, long Attempts, long Conflicts,
-    int ReaderSnapshots, IReadOnlyList<string> Violations, bool StoppedEarly)
+    int ReaderSnapshots, int TornViews, IReadOnlyList<string> Violations, bool StoppedEarly)
 {
     public override string ToString() =>
         $"{Operations} ops: {Committed} committed, {InsufficientFunds} refused for funds, {GaveUp} gave up (409), {Replays} idempotent replays; " +
-        $"{Attempts} attempts, {Conflicts} conflicts re-run; {ReaderSnapshots} reader snapshots; {Violations.Count} violations" +
+        $"{Attempts} attempts, {Conflicts} conflicts re-run; {ReaderSnapshots} reader snapshots{(TornViews > 0 ? $" ({TornViews} torn by InnoDB)" : "")}; {Violations.Count} violations" +
         (StoppedEarly ? $" (stopped at the cap of {Fixtures.Violations.Cap})" : "");
 }
 
@@ -46,7 +46,7 @@ internal sealed class BankWorkload(IServiceProvider services)
         var readers = Enumerable.Range(0, options.Readers).Select(_ => ReadAsync(accounts, writersDone.Token)).ToList();
         var outcomes = await Task.WhenAll(Enumerable.Range(0, options.Workers).Select(w => WorkAsync(w, options, accounts, new Random(seed * 1000 + w))));
         await writersDone.CancelAsync();
-        var snapshots = (await Task.WhenAll(readers)).Sum();
+        var views = await Task.WhenAll(readers);
 
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
@@ -58,7 +58,7 @@ internal sealed class BankWorkload(IServiceProvider services)
 
         return new BankWorkloadResult(
             outcomes.Sum(o => o.Operations), outcomes.Sum(o => o.Committed), outcomes.Sum(o => o.InsufficientFunds), outcomes.Sum(o => o.GaveUp),
-            outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, snapshots, _violations.Kept, stoppedEarly);
+            outcomes.Sum(o => o.Replays), meters.Attempts, meters.Conflicts, views.Sum(v => v.Snapshots), views.Sum(v => v.Torn), _violations.Kept, stoppedEarly);
     }
 
     async Task<Guid[]> OpenAccountsAsync(BankWorkloadOptions options)
@@ -119,16 +119,18 @@ internal sealed class BankWorkload(IServiceProvider services)
         lock (_tally) _moneyInMinusOut += moneyInMinusOut;
     }
 
-    async Task<int> ReadAsync(Guid[] accounts, CancellationToken writersDone)
+    async Task<(int Snapshots, int Torn)> ReadAsync(Guid[] accounts, CancellationToken writersDone)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LedgerDbContext>();
-        var snapshots = 0;
+        var (snapshots, torn) = (0, 0);
         while (!writersDone.IsCancellationRequested && !_violations.Enough)
         {
-            foreach (var violation in await LedgerInvariants.CheckSnapshotAsync(db, accounts)) _violations.Add($"reader snapshot {snapshots}: {violation}");
+            var view = await LedgerInvariants.CheckSnapshotAsync(db, accounts, whileWriting: true);
+            foreach (var violation in view.Violations) _violations.Add($"reader snapshot {snapshots}: {violation}");
+            if (view.Torn) torn++;
             snapshots++;
         }
-        return snapshots;
+        return (snapshots, torn);
     }
 }

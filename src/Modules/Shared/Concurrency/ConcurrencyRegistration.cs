@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,8 +20,10 @@ namespace Monolith.Shared.Concurrency;
 /// <para><see cref="RefusedOnCluster"/>: why the strategy's guarantee does not hold on a multi-primary cluster
 /// (<see cref="DatabaseProfile.GaleraCluster"/>), as the cluster race scenarios measured it; null where it holds.</para>
 /// <para><see cref="ReRunsConflicts"/>: false only for a baseline that must show what a conflict does unhandled.</para>
+/// <para><see cref="ContextInterceptor"/>: what the strategy must see of each command its module's DbContexts send;
+/// registered on that module's contexts only.</para>
 public sealed record StrategyDefinition(string Name, Type Implementation, Action<IServiceCollection, IConfiguration, ConcurrencyOptions>? Prerequisites = null,
-    string? RefusedOnCluster = null, bool ReRunsConflicts = true)
+    string? RefusedOnCluster = null, bool ReRunsConflicts = true, IInterceptor? ContextInterceptor = null)
 {
     public static readonly IReadOnlyList<StrategyDefinition> BuiltIn =
     [
@@ -33,11 +36,7 @@ public sealed record StrategyDefinition(string Name, Type Implementation, Action
             "changed, does not hold there: its shared locks reach no other node, and two units on two nodes, each debiting " +
             "its own account against the other's balance, took the pair below their joint limit (tests/Cluster, RefusedStrategyTests)"),
         new(nameof(StrategyName.RedisLock), typeof(RedisLock<>), (services, configuration, _) => ConcurrencyRegistration.AddRedisLocks(services, configuration)),
-        new(nameof(StrategyName.SingleWriter), typeof(SingleWriter<>), (services, _, options) =>
-        {
-            ConcurrencyRegistration.ValidateSingleWriter(options.SingleWriter);
-            services.TryAddSingleton(typeof(WriteQueue<>));
-        }),
+        SingleWriterStrategy.Definition,
     ];
 }
 
@@ -77,6 +76,7 @@ public static class ConcurrencyRegistration
         services.TryAddSingleton<ConcurrencyMetrics>();
         services.TryAddSingleton<StrategyRuntime>();
         definition.Prerequisites?.Invoke(services, configuration, options);
+        if (definition.ContextInterceptor is { } interceptor) services.AddSingleton(new ModuleInterceptor<TDb>(interceptor));
         var implementation = definition.Implementation.MakeGenericType(typeof(TDb));
         if (typeof(WriteSession<TDb>).IsAssignableFrom(implementation))
         {
@@ -105,13 +105,6 @@ public static class ConcurrencyRegistration
         ?? throw new InvalidOperationException(
             $"Unknown concurrency strategy '{configured}' for module {module} (Concurrency:Strategy or Concurrency:Modules:{module}). " +
             $"Known strategies: {string.Join(", ", definitions.Select(d => d.Name))}.");
-
-    internal static void ValidateSingleWriter(SingleWriterOptions options)
-    {
-        if (options.Partitions < 1) throw new InvalidOperationException("Concurrency:SingleWriter:Partitions must be at least 1.");
-        if (options.MaxBatchSize < 1) throw new InvalidOperationException("Concurrency:SingleWriter:MaxBatchSize must be at least 1.");
-        if (options.QueueCapacity < 1) throw new InvalidOperationException("Concurrency:SingleWriter:QueueCapacity must be at least 1.");
-    }
 
     /// <summary>
     /// The Redis connection (ConnectionStrings:Redis, default 127.0.0.1:6379). It does not abort when Redis is down at

@@ -41,7 +41,7 @@ public sealed class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where T
         _runtime.RunAttemptsAsync(Name, _module, _retry, async token =>
         {
             await using var db = await _contexts.CreateDbContextAsync(token);
-            return await RunSessionAsync(db, keys, work, token);
+            return await OpenSession(db, keys).RunAsync(work, token);
         }, ct);
 
     public Task<Guid> ExecuteOnceAsync<TCommand>(TCommand command, WriteKeys keys, UnitOfWork<TDb, Guid> write, CancellationToken ct)
@@ -55,20 +55,21 @@ public sealed class ConcurrencyStrategy<TDb> : IConcurrencyStrategy<TDb> where T
             // REPEATABLE READ or SERIALIZABLE transaction, a missing key locks the stretch of the index where it
             // belongs (an InnoDB gap lock, a PostgreSQL predicate lock); keys sent in order, counters or UUIDv7, all
             // belong at the end, so every such unit conflicts with every other one's insert of its key (measured:
-            // docs/architecture.md). Read before, it locks nothing; a twin sent at the same time still meets the
+            // docs/benchmarks.md). Read before, it locks nothing; a twin sent at the same time still meets the
             // unique index, and its re-run finds the key.
             await db.Database.OpenConnectionAsync(token);
             if (await IdempotencyRecord.FindAsync(db, command.Caller.Subject, key, token) is { } stored) return stored.Replay(command);
-            return await RunSessionAsync(db, keys, (session, t) => ((WriteSession<TDb>)session).WriteOnceAsync(command, () => write(session, t)), token);
+            var session = OpenSession(db, keys);
+            return await session.RunAsync((_, t) => session.WriteOnceAsync(command, () => write(session, t)), token);
         }, ct);
     }
 
-    /// <summary>One attempt of a unit, in a session of its own on <paramref name="db"/>.</summary>
-    Task<TResult> RunSessionAsync<TResult>(TDb db, WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    /// <summary>The session of one attempt of a unit, on <paramref name="db"/>.</summary>
+    WriteSession<TDb> OpenSession(TDb db, WriteKeys keys)
     {
         var session = _openSession(db);
         session.DeclaredKeys = keys;
-        return session.RunAsync(work, ct);
+        return session;
     }
 }
 

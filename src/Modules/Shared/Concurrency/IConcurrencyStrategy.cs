@@ -1,4 +1,3 @@
-using Monolith.Shared.Concurrency.Strategies;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Concurrency;
@@ -16,6 +15,14 @@ public interface IConcurrencyStrategy<TDb> where TDb : ModuleDbContext
     /// SingleWriter routes the unit by them and locks them with its batch; the other strategies lock at LoadForWriteAsync.
     /// </summary>
     Task<TResult> ExecuteAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct);
+
+    /// <summary>A unit without a result.</summary>
+    Task ExecuteAsync(WriteKeys keys, UnitOfWork<TDb> work, CancellationToken ct) =>
+        ExecuteAsync<NoResult>(keys, async (session, token) =>
+        {
+            await work(session, token);
+            return default;
+        }, ct);
 
     /// <summary>
     /// Runs <paramref name="write"/> once per idempotency key and returns the id of the operation it made: a replay
@@ -37,11 +44,6 @@ public static class ConcurrencyStrategyExtensions
     public static Task<Guid> ExecuteOnceAsync<TDb, TCommand>(this IConcurrencyStrategy<TDb> strategy, TCommand command, UnitOfWork<TDb, Guid> write, CancellationToken ct)
         where TDb : ModuleDbContext where TCommand : IIdempotentCommand =>
         strategy.ExecuteOnceAsync(command, WriteKeys.None, write, ct);
-
-    /// <summary>A unit without a result.</summary>
-    public static Task ExecuteAsync<TDb>(this IConcurrencyStrategy<TDb> strategy, WriteKeys keys, UnitOfWork<TDb> work, CancellationToken ct)
-        where TDb : ModuleDbContext =>
-        strategy.ExecuteAsync<NoResult>(keys, new WithoutResult<TDb>(work).RunAsync, ct);
 }
 
 /// <summary>What a <see cref="UnitOfWork{TDb}"/> returns to the strategy: nothing.</summary>

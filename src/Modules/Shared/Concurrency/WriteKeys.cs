@@ -1,4 +1,4 @@
-using Monolith.Shared.Concurrency.Strategies;
+using Monolith.Shared.Persistence;
 
 namespace Monolith.Shared.Concurrency;
 
@@ -11,19 +11,19 @@ public sealed class WriteKeys
 {
     public static readonly WriteKeys None = new(null, [], (_, _, _) => Task.CompletedTask);
 
-    WriteKeys(Type? rowType, IReadOnlyList<Guid> ids, Func<IRowLocks, IReadOnlyCollection<Guid>, CancellationToken, Task> @lock)
+    WriteKeys(Type? rowType, IReadOnlyList<Guid> ids, Func<IWriteSession<ModuleDbContext>, IReadOnlyCollection<Guid>, CancellationToken, Task> loadForWrite)
     {
         RowType = rowType;
         Ids = ids;
-        Lock = @lock;
+        LoadForWrite = loadForWrite;
     }
 
     public static WriteKeys Of<TRow>(params Guid[] ids) where TRow : class, IVersioned =>
-        new(typeof(TRow), ids, (locks, union, ct) => locks.LockAsync<TRow>(union, ct));
+        new(typeof(TRow), ids, (session, union, ct) => session.LoadForWriteAsync<TRow>(union, ct));
 
     public Type? RowType { get; }
     public IReadOnlyList<Guid> Ids { get; }
 
-    /// <summary>Locks rows of this type, given as the union of every declaring unit's ids.</summary>
-    internal Func<IRowLocks, IReadOnlyCollection<Guid>, CancellationToken, Task> Lock { get; }
+    /// <summary>Loads rows of this type for write in <c>session</c>, given as the union of every declaring unit's ids.</summary>
+    internal Func<IWriteSession<ModuleDbContext>, IReadOnlyCollection<Guid>, CancellationToken, Task> LoadForWrite { get; }
 }

@@ -30,6 +30,10 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     /// <summary>The rows this unit loaded for write.</summary>
     protected IReadOnlyCollection<IVersioned> Claimed => _claimed;
 
+    /// <summary>Hand-written SQL from the model's names: row loads, compare-and-swap writes, identifiers.</summary>
+    protected RowSql Sql => _sql ??= new RowSql(db);
+    RowSql? _sql;
+
     /// <summary>Runs the unit in this session's transaction, from fresh reads: decide, write, commit.</summary>
     protected internal abstract Task<TResult> RunAsync<TResult>(UnitOfWork<TDb, TResult> work, CancellationToken ct);
 
@@ -51,19 +55,6 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     /// <summary>Starts a new unit's claims within one transaction (a batch runs several units in one).</summary>
     protected void ForgetClaims() => _claimed.Clear();
 
-    /// <summary>
-    /// Within the unit's transaction: runs <paramref name="write"/> unless the key is stored (or was added by an
-    /// earlier unit of this transaction, in a batch), and adds the key, to commit with the write.
-    /// </summary>
-    internal async Task<Guid> OnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write, CancellationToken ct)
-        where TCommand : IIdempotentCommand
-    {
-        if (command.IdempotencyKey is not { } key) return await write();
-        var stored = db.IdempotencyRecords.Local.FirstOrDefault(r => r.Subject == command.Caller.Subject && r.Key == key)
-                     ?? await OwnReadAsync(() => IdempotencyRecord.FindAsync(db, command.Caller.Subject, key, ct));
-        return stored is not null ? stored.Replay(command) : await WriteOnceAsync(command, write);
-    }
-
     /// <summary>Runs <paramref name="write"/> for a key found absent, and adds the key, to commit with the write.</summary>
     internal async Task<Guid> WriteOnceAsync<TCommand>(TCommand command, Func<Task<Guid>> write) where TCommand : IIdempotentCommand
     {
@@ -71,9 +62,6 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         db.IdempotencyRecords.Add(new IdempotencyRecord { Subject = command.Caller.Subject, Key = command.IdempotencyKey!, RequestHash = IdempotencyRecord.Fingerprint(command), OperationId = operationId });
         return operationId;
     }
-
-    /// <summary>A read the strategy makes on the unit's behalf and whose freshness it vouches for.</summary>
-    protected virtual Task<T> OwnReadAsync<T>(Func<Task<T>> read) => read();
 
     /// <summary>
     /// The whole unit in one transaction at <paramref name="isolation"/> (null: the database's default): run, raise the
@@ -130,22 +118,13 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     static bool IsRollbackFailure(Exception e) =>
         e is System.Data.Common.DbException or InvalidOperationException || DatabaseProvider.Classify(e) != FailureKind.Other;
 
-    // The text of each row load, by context, row type, key count and locking clause: built once, not per unit.
-    static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, Type, int, string), string> RowQueries = new();
-
     /// <summary>SELECT the rows by key, in ascending key order, with an optional locking clause.</summary>
     protected async Task<IReadOnlyList<TRow>> QueryRowsAsync<TRow>(IReadOnlyCollection<Guid> ids, string lockClause, CancellationToken ct)
         where TRow : class, IVersioned
     {
         if (ids.Count == 0) return [];
         var args = ids.Distinct().Cast<object>().ToArray();
-        var sql = RowQueries.GetOrAdd((typeof(TDb), typeof(TRow), args.Length, lockClause), _ =>
-        {
-            var (table, key, _) = Names<TRow>();
-            var list = string.Join(", ", args.Select((_, i) => $"{{{i}}}"));
-            // Only identifiers from the EF model are spliced in; the keys are parameters.
-            return $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
-        });
+        var sql = Sql.SelectByKeys<TRow>(args.Length, lockClause);
         var started = Stopwatch.GetTimestamp();
         var rows = await db.Set<TRow>().FromSqlRaw(sql, args).ToListAsync(ct);
         if (lockClause.Length > 0) RecordLockWait(started);
@@ -153,10 +132,8 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     }
 
     /// <summary>
-    /// Writes every claimed row (changed or not) with one UPDATE ... SET changed columns, version = version + 1
-    /// WHERE id = @id AND <paramref name="guard"/>, in key order; a row the UPDATE misses is refused with the exception
-    /// <paramref name="refused"/> makes. The guard gets the entry, the version read (as a parameter placeholder) and a
-    /// function that adds a parameter; it returns the condition and any extra assignments.
+    /// Writes every claimed row (changed or not) with one compare-and-swap UPDATE (<see cref="RowSql.CompareAndSwap"/>),
+    /// in key order; a row the UPDATE misses is refused with the exception <paramref name="refused"/> makes.
     /// </summary>
     protected async Task WriteClaimedRowsAsync(
         Func<EntityEntry, string, Func<object, string>, (string Condition, IEnumerable<string> Sets)> guard,
@@ -167,31 +144,12 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
             .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
         foreach (var entry in claimed)
         {
-            var (table, key, version) = Names(entry.Metadata);
-            var args = new List<object>();
-            string Arg(object value) { args.Add(value); return $"{{{args.Count - 1}}}"; }
-
             var read = (long)entry.Property(nameof(IVersioned.Version)).OriginalValue!;
-            var (condition, extraSets) = guard(entry, Arg(read), Arg);
-            var sets = entry.Properties
-                .Where(p => p.IsModified && p.Metadata.Name is not (nameof(IVersioned.Version) or nameof(IFenced.FenceToken)))
-                .Select(p => $"{Column(entry.Metadata, p.Metadata.Name)} = {Arg(ToProvider(p))}")
-                .Concat(extraSets)
-                .Append($"{version} = {version} + 1");
-            var sql = $"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = {Arg(((IVersioned)entry.Entity).Id)} AND {condition}";
-
+            var (sql, args) = Sql.CompareAndSwap(entry, read, guard);
             if (await db.Database.ExecuteSqlRawAsync(sql, args, ct) != 1) throw await refused(entry, read);
             entry.Property(nameof(IVersioned.Version)).CurrentValue = read + 1;
             entry.State = EntityState.Unchanged;
         }
-    }
-
-    /// <summary>A property's value as the database stores it (through its value converter: enums as text), null as DBNull.</summary>
-    static object ToProvider(PropertyEntry property)
-    {
-        var converter = property.Metadata.GetTypeMapping().Converter;
-        var value = converter is null ? property.CurrentValue : converter.ConvertToProvider(property.CurrentValue);
-        return value ?? DBNull.Value;
     }
 
     /// <summary>Records the time since <paramref name="started"/> (a Stopwatch timestamp) as time spent acquiring locks.</summary>
@@ -274,18 +232,4 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
             .Where(e => e.State == EntityState.Modified && e.Entity is IVersioned)
             .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal)
             .ThenBy(e => ((IVersioned)e.Entity).Id);
-
-    protected (string Table, string Key, string Version) Names<TRow>() => Names(db.Model.FindEntityType(typeof(TRow))!);
-
-    protected (string Table, string Key, string Version) Names(IEntityType entity) =>
-        (Table(entity), Column(entity, nameof(IVersioned.Id)), Column(entity, nameof(IVersioned.Version)));
-
-    protected string Column(IEntityType entity, string property)
-    {
-        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        return db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
-    }
-
-    protected string Table(IEntityType entity) =>
-        db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
 }

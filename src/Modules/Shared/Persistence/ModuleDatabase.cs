@@ -59,7 +59,8 @@ public static class ModuleDatabase
         var profile = DatabaseProfiles.From(configuration);
         // Registered before EF's own factory, which then stays out (EF adds it with TryAdd).
         services.AddSingleton<IDbContextFactory<TDb>>(sp => WithTableMappingBuilt(new PooledDbContextFactory<TDb>(sp.GetRequiredService<DbContextOptions<TDb>>())));
-        services.AddPooledDbContextFactory<TDb>(o => o.UseModuleDatabase(connectionString, module, profile).AddInterceptors(CommandWatch.Instance));
+        services.AddPooledDbContextFactory<TDb>((sp, o) => o.UseModuleDatabase(connectionString, module, profile)
+            .AddInterceptors(sp.GetServices<ModuleInterceptor<TDb>>().Select(i => i.Interceptor)));
         return services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<TDb>>().CreateDbContext());
     }
 
@@ -122,3 +123,6 @@ internal sealed class GaleraNodeHealthCheck(string connectionString) : IHealthCh
         }
     }
 }
+
+/// <summary>An interceptor on <typeparamref name="TDb"/>'s contexts alone: what its strategy must see of their commands.</summary>
+public sealed record ModuleInterceptor<TDb>(Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor Interceptor) where TDb : ModuleDbContext;

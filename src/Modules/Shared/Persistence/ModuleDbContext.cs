@@ -1,7 +1,5 @@
-using System.Data.Common;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Monolith.Shared.Persistence;
 
@@ -15,9 +13,6 @@ public abstract class ModuleDbContext(DbContextOptions options) : DbContext(opti
     public abstract string Module { get; }
 
     internal DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
-
-    /// <summary>Called before each command this context sends, while a SingleWriter batch watches for reads (<see cref="CommandWatch"/>).</summary>
-    internal Action? BeforeCommand { get; set; }
 
     protected abstract void ConfigureModule(ModelBuilder model);
 
@@ -57,59 +52,3 @@ public abstract class ModuleDbContext(DbContextOptions options) : DbContext(opti
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class DatabaseClockAttribute : Attribute;
-
-/// <summary>Lets a SingleWriter batch see every command a unit sends, so a read behind unsaved writes is never trusted.</summary>
-internal sealed class CommandWatch : DbCommandInterceptor
-{
-    public static readonly CommandWatch Instance = new();
-
-    static void Notify(CommandEventData data) => (data.Context as ModuleDbContext)?.BeforeCommand?.Invoke();
-
-    public override InterceptionResult<DbDataReader> ReaderExecuting(
-        DbCommand command, CommandEventData data,
-        InterceptionResult<DbDataReader> result)
-    {
-        Notify(data);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
-        DbCommand command, CommandEventData data,
-        InterceptionResult<DbDataReader> result, CancellationToken ct = default)
-    {
-        Notify(data);
-        return ValueTask.FromResult(result);
-    }
-
-    public override InterceptionResult<object> ScalarExecuting(
-        DbCommand command, CommandEventData data,
-        InterceptionResult<object> result)
-    {
-        Notify(data);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
-        DbCommand command, CommandEventData data,
-        InterceptionResult<object> result, CancellationToken ct = default)
-    {
-        Notify(data);
-        return ValueTask.FromResult(result);
-    }
-
-    public override InterceptionResult<int> NonQueryExecuting(
-        DbCommand command, CommandEventData data,
-        InterceptionResult<int> result)
-    {
-        Notify(data);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
-        DbCommand command, CommandEventData data,
-        InterceptionResult<int> result, CancellationToken ct = default)
-    {
-        Notify(data);
-        return ValueTask.FromResult(result);
-    }
-}

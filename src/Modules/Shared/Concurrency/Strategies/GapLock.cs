@@ -27,12 +27,12 @@ public sealed class GapLock<TDb>(TDb db, StrategyRuntime runtime)
         // owner's rows (InnoDB chose (owner, time, key) and a filesort, locking every row of the range).
         var index = rows.GetIndexes().FirstOrDefault(i => i.Properties.Select(p => p.Name).SequenceEqual([range.OwnerKeyProperty, key]))
             ?? throw new InvalidOperationException($"{range.RowType.Name} has no index on ({range.OwnerKeyProperty}, {key}); the GapLock strategy locks its ranges through one.");
-        var rangeLock = DatabaseProvider.AppendOnlyRangeLockSql(Table(rows), Column(rows, range.OwnerKeyProperty), Column(rows, key),
+        var rangeLock = DatabaseProvider.AppendOnlyRangeLockSql(Sql.Table(rows), Sql.Column(rows, range.OwnerKeyProperty), Sql.Column(rows, key),
             Db.GetService<ISqlGenerationHelper>().DelimitIdentifier(index.GetDatabaseName()!));
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var owner in ids.Distinct().Order())
-            await Db.Database.ExecuteSqlRawAsync(rangeLock, [DatabaseProvider.AppendOnlyRangeLockKey(Table(rows), owner)], ct);
+            await Db.Database.ExecuteSqlRawAsync(rangeLock, [DatabaseProvider.AppendOnlyRangeLockKey(Sql.Table(rows), owner)], ct);
         RecordLockWait(started);
 
         // The owners' rows are read after their ranges are locked, as the latest committed versions.

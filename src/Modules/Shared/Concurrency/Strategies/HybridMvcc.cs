@@ -38,7 +38,7 @@ public sealed class HybridMvcc<TDb>(TDb db, StrategyRuntime runtime) : WriteSess
 
     async Task LockIfUnchangedAsync<TRow>(IReadOnlyList<(Guid Id, long Version)> read, CancellationToken ct) where TRow : class, IVersioned
     {
-        var (table, key, version) = Names<TRow>();
+        var (table, key, version) = Sql.Names<TRow>();
         var args = new List<object>();
         var filter = string.Join(" OR ", read.Select(r =>
         {

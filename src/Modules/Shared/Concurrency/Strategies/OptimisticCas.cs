@@ -31,7 +31,7 @@ public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : WriteS
     // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
     // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
     Task CompareAndSwapAsync(CancellationToken ct) =>
-        WriteClaimedRowsAsync((entry, read, _) => ($"{Names(entry.Metadata).Version} = {read}", []),
+        WriteClaimedRowsAsync((entry, read, _) => ($"{Sql.Names(entry.Metadata).Version} = {read}", []),
             (entry, read) => Task.FromResult<Exception>(new ConcurrencyConflictException(
                 $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.")), ct);
 }

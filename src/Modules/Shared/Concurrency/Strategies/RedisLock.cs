@@ -46,7 +46,7 @@ public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks l
     {
         if (!typeof(IFenced).IsAssignableFrom(typeof(TRow)))
             throw new InvalidOperationException($"{typeof(TRow).Name} stores no fencing token (IFenced); the RedisLock strategy cannot protect it.");
-        var table = Names<TRow>().Table;
+        var table = Sql.Names<TRow>().Table;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var leases = new Dictionary<Guid, RedisLocks.Lease>();
         foreach (var id in ids.Distinct().Order())
@@ -66,8 +66,8 @@ public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks l
 
     (string, IEnumerable<string>) FencedGuard(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string readVersion, Func<object, string> arg)
     {
-        var (_, _, version) = Names(entry.Metadata);
-        var fence = Column(entry.Metadata, nameof(IFenced.FenceToken));
+        var (_, _, version) = Sql.Names(entry.Metadata);
+        var fence = Sql.Column(entry.Metadata, nameof(IFenced.FenceToken));
         var token = arg(_tokens[(IVersioned)entry.Entity]);
         return ($"{fence} < {token} AND {version} = {readVersion}", [$"{fence} = {token}"]);
     }
@@ -99,9 +99,9 @@ public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks l
 
     async Task<long> StoredAsync(Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry entry, string property)
     {
-        var (table, key, _) = Names(entry.Metadata);
+        var (table, key, _) = Sql.Names(entry.Metadata);
         // Only identifiers from the EF model are spliced in; the key is a parameter.
-        var sql = $"SELECT {Column(entry.Metadata, property)} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
+        var sql = $"SELECT {Sql.Column(entry.Metadata, property)} AS {Quote("Value")} FROM {table} WHERE {key} = {{0}}";
         return await Db.Database.SqlQueryRaw<long>(sql, ((IVersioned)entry.Entity).Id).SingleAsync();
     }
 

@@ -4,15 +4,15 @@ using Monolith.Shared.Persistence;
 namespace Monolith.Shared.Concurrency.Strategies;
 
 /// <summary>A queued unit of work: taken by its writer once, or abandoned by its caller before that.</summary>
-internal abstract class QueuedUnit(WriteKeys keys)
+internal abstract class QueuedUnit(WriteKeys keys, System.Reflection.MethodInfo kind)
 {
     const int Queued = 0, Taken = 1, Abandoned = 2;
     int _state;
 
     public WriteKeys Keys { get; } = keys;
 
-    /// <summary>The unit's code, the same for every unit a handler sends: what the writer learns about (does it read the database?).</summary>
-    public abstract System.Reflection.MethodInfo Code { get; }
+    /// <summary>The handler's unit code, the same for every unit that handler sends: what the writer learns about (does it read the database?).</summary>
+    public System.Reflection.MethodInfo Kind { get; } = kind;
 
     public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
 
@@ -36,15 +36,13 @@ internal abstract class QueuedUnit(WriteKeys keys)
     public abstract void Fail(Exception failure);
 }
 
-internal sealed class QueuedUnit<TResult>(WriteKeys keys, Delegate work) : QueuedUnit(keys)
+internal sealed class QueuedUnit<TResult>(WriteKeys keys, System.Reflection.MethodInfo kind, Delegate work) : QueuedUnit(keys, kind)
 {
     readonly TaskCompletionSource<TResult> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     TResult? _result;
     Exception? _refusal;
 
     public Task<TResult> Outcome => _outcome.Task;
-
-    public override System.Reflection.MethodInfo Code => work.Target is IWrappedUnit wrapped ? wrapped.Code : work.Method;
 
     public void Abandon(CancellationToken ct)
     {

@@ -25,10 +25,10 @@ public sealed class WriteQueue<TDb> : IAsyncDisposable, IDisposable where TDb : 
         runtime.Metrics.ObserveQueueDepth(nameof(StrategyName.SingleWriter), _module, () => Depth);
     }
 
-    internal async Task<TResult> EnqueueAsync<TResult>(WriteKeys keys, UnitOfWork<TDb, TResult> work, CancellationToken ct)
+    internal async Task<TResult> EnqueueAsync<TResult>(WriteKeys keys, System.Reflection.MethodInfo kind, UnitOfWork<TDb, TResult> work, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var unit = new QueuedUnit<TResult>(keys, work);
+        var unit = new QueuedUnit<TResult>(keys, kind, work);
         if (!PartitionFor(keys).TryEnqueue(unit)) throw new WriteQueueFullException(_module, _options.QueueCapacity);
         // A caller that gives up before its unit is taken is skipped; once taken, the unit's outcome is the caller's answer.
         await using var abandon = ct.Register(() => unit.Abandon(ct));

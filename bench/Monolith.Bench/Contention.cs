@@ -2,9 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 using Monolith.Shared.Concurrency;
-using Monolith.Shared.Lab;
 using Monolith.Shared.Persistence;
 
 namespace Monolith.Bench;

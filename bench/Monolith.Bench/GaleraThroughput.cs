@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;

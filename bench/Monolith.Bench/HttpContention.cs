@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 
 namespace Monolith.Bench;
 

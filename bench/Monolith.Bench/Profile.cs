@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
 
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 
 namespace Monolith.Bench;
 

@@ -7,7 +7,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Bench;
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 

@@ -2,7 +2,7 @@ using System.Data;
 using System.Data.Common;
 using Monolith.Shared.Persistence;
 
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 
 namespace Monolith.Bench;
 

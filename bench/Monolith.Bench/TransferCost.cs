@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
 using Monolith.Shared.Concurrency;
 
-using Monolith.Ledger.Lab;
+using Monolith.Lab;
 
 namespace Monolith.Bench;
 

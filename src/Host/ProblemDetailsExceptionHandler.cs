@@ -44,7 +44,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             ForbiddenException e => Problem(StatusCodes.Status403Forbidden, e),
             BusinessRuleException or IdempotencyKeyReusedException => Problem(StatusCodes.Status422UnprocessableEntity, (ProblemException)exception),
             ContentionException e => Problem(StatusCodes.Status409Conflict, e),
-            Lab.LabBusyException e => Problem(StatusCodes.Status409Conflict, e),
+            Monolith.Lab.LabBusyException e => Problem(StatusCodes.Status409Conflict, e),
             ServiceUnavailableException or WriteQueueFullException => Problem(StatusCodes.Status503ServiceUnavailable, (ProblemException)exception),
             _ when DatabaseProvider.Classify(exception) == FailureKind.Unavailable => new ProblemDetails
             {
@@ -62,7 +62,7 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             ContentionException => ContentionException.RetryAfter,
             ServiceUnavailableException => ServiceUnavailableException.RetryAfter,
             WriteQueueFullException => WriteQueueFullException.RetryAfter,
-            Lab.LabBusyException busy => busy.RetryAfter,
+            Monolith.Lab.LabBusyException busy => busy.RetryAfter,
             _ when problem.Status == StatusCodes.Status503ServiceUnavailable => DatabaseUnavailableRetryAfter,
             _ => null,
         };

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Monolith.Host;
-using Monolith.Host.Lab;
+using Monolith.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Endpoints;
 using Monolith.Shared.Errors;
@@ -99,7 +99,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
 {
     foreach (var address in app.Urls)
         app.Logger.LogInformation("Monolith API on {Address} ({Provider}); API docs: {Address}/docs, OpenAPI: {Address}/openapi/v1.json, metrics: {Address}/metrics{Lab}",
-            address, DatabaseProvider.Current, address, address, address, app.Services.GetService<LabRuns>() is null ? "" : $", strategy lab: {address}/lab");
+            address, DatabaseProvider.Current, address, address, address, !LabOptions.From(app.Configuration).Enabled ? "" : $", strategy lab: {address}/lab");
     foreach (var configured in app.Services.GetServices<ConfiguredStrategy>())
         app.Logger.LogInformation("Module {Module} writes through the {Strategy} strategy", configured.Module, configured.Strategy);
 });

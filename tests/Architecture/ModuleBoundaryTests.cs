@@ -83,6 +83,36 @@ public sealed class ModuleBoundaryTests
         Assert.True(result.IsSuccessful, $"Shared depends on a module: {string.Join(", ", result.FailingTypeNames ?? [])}");
     }
 
+    [Fact]
+    public void No_product_module_and_not_Shared_references_the_lab()
+    {
+        var lab = typeof(Monolith.Lab.RaceWorkloads).Assembly.GetName().Name!;
+        foreach (var assembly in ModuleAssemblies().Append(typeof(IConcurrencyStrategy<>).Assembly))
+        {
+            Assert.DoesNotContain(lab, assembly.GetReferencedAssemblies().Select(a => a.Name));
+            var result = Types.InAssembly(assembly).ShouldNot().HaveDependencyOn(lab).GetResult();
+            Assert.True(result.IsSuccessful, $"{assembly.GetName().Name} names the lab in {string.Join(", ", result.FailingTypeNames ?? [])}");
+        }
+    }
+
+    [Fact]
+    public void IModule_has_no_lab_member()
+    {
+        var lab = typeof(Monolith.Lab.RaceWorkloads).Assembly;
+        static IEnumerable<Type> Signature(MemberInfo member) => member switch
+        {
+            MethodInfo m => m.GetParameters().Select(p => p.ParameterType).Append(m.ReturnType),
+            PropertyInfo p => [p.PropertyType],
+            _ => [],
+        };
+        static IEnumerable<Type> WithArguments(Type t) => t.IsGenericType ? t.GetGenericArguments().SelectMany(WithArguments).Prepend(t) : [t];
+        var members = typeof(IModule).GetMembers();
+        Assert.NotEmpty(members);
+        var offending = members.Where(m => m.Name.Contains("Lab") || m.Name.Contains("Race") || Signature(m).SelectMany(WithArguments).Any(t => t.Assembly == lab))
+            .Select(m => m.Name).ToList();
+        Assert.Empty(offending);
+    }
+
     [Theory]
     [MemberData(nameof(Modules))]
     public void Handlers_validators_and_db_contexts_are_internal(string module)

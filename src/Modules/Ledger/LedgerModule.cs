@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Ledger.Features;
-using Monolith.Ledger.Lab;
-using Monolith.Shared.Lab;
 using Monolith.Shared.Modules;
 
 namespace Monolith.Ledger;
@@ -10,14 +8,14 @@ namespace Monolith.Ledger;
 /// <summary>The Ledger module: accounts, their append-only entries and balances, deposits, withdrawals and transfers.</summary>
 public sealed class LedgerModule : IModule
 {
-    public string Name => "Ledger";
+    public const string ModuleName = "Ledger";
+
+    public string Name => ModuleName;
 
     public void AddServices(IServiceCollection services, IConfiguration configuration) =>
         services.AddModuleParts<LedgerDbContext>(configuration, this);
 
     public Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) => services.MigrateAsync<LedgerDbContext>(ct);
-
-    public IReadOnlyList<IRaceWorkload> RaceWorkloads { get; } = [new LedgerTransferRace()];
 
     public void MapEndpoints(IEndpointRouteBuilder api)
     {

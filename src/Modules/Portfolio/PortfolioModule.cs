@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Portfolio.Features;
-using Monolith.Portfolio.Lab;
-using Monolith.Shared.Lab;
 using Monolith.Shared.Modules;
 
 namespace Monolith.Portfolio;
@@ -10,14 +8,14 @@ namespace Monolith.Portfolio;
 /// <summary>The Portfolio module: token transactions, and each holding's amount and mean price as of any instant.</summary>
 public sealed class PortfolioModule : IModule
 {
-    public string Name => "Portfolio";
+    public const string ModuleName = "Portfolio";
+
+    public string Name => ModuleName;
 
     public void AddServices(IServiceCollection services, IConfiguration configuration) =>
         services.AddModuleParts<PortfolioDbContext>(configuration, this);
 
     public Task MigrateAsync(IServiceProvider services, CancellationToken ct = default) => services.MigrateAsync<PortfolioDbContext>(ct);
-
-    public IReadOnlyList<IRaceWorkload> RaceWorkloads { get; } = [new PortfolioTradeRace()];
 
     public void MapEndpoints(IEndpointRouteBuilder api)
     {

@@ -9,7 +9,9 @@ namespace Monolith.Trading;
 /// <summary>The Trading module: a trading account, pending orders as a write-ahead log, immutable trades, P&amp;L and an audit log.</summary>
 public sealed class TradingModule : IModule
 {
-    public string Name => "Trading";
+    public const string ModuleName = "Trading";
+
+    public string Name => ModuleName;
 
     public void AddServices(IServiceCollection services, IConfiguration configuration) =>
         services.AddModuleParts<TradingDbContext>(configuration, this);

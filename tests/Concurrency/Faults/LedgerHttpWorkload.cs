@@ -1,3 +1,4 @@
+using Monolith.Lab.Invariants;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

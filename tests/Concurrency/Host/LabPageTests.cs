@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Monolith.Lab;
 using Monolith.Shared.Persistence;
 using Monolith.Tests.Concurrency.Fixtures;
 using Xunit.Abstractions;
@@ -62,7 +63,7 @@ public sealed class LabPageTests(TestDatabase database, ITestOutputHelper output
         // The refusal spoke of this run while it went; it leaves with it.
         Assert.Equal("", await page.InnerTextAsync("#message"));
         foreach (var strategy in new[] { "PessimisticRowLock", "OptimisticCas" })
-            foreach (var invariant in new[] { "conservation", "no negative balance", "balance = sum of entries" })
+            foreach (var invariant in new[] { "conservation", LedgerScratch.BalancesAgree })
                 Assert.Contains($"{strategy}\t{invariant}\tpass", invariants);
         Assert.True(int.Parse((await page.GetAttributeAsync("#charts", "data-points"))!) >= 6, "fewer points than seconds raced");
 

@@ -1,3 +1,4 @@
+using Monolith.Lab.Invariants;
 using System.Data;
 using MediatR;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,4 @@
+using Monolith.Lab.Invariants;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;

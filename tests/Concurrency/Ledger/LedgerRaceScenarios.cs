@@ -1,3 +1,4 @@
+using Monolith.Lab.Invariants;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

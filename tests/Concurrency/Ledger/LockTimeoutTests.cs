@@ -40,7 +40,7 @@ public sealed class LockTimeoutTests(TestDatabase database) : IClassFixture<Test
         var held = holder.ServiceProvider.GetRequiredService<LedgerDbContext>();
         await using (var tx = await held.Database.BeginTransactionAsync())
         {
-            var table = DatabaseProvider.ModuleTable(LedgerDbContext.ModuleName, "accounts");
+            var table = DatabaseProvider.ModuleTable(LedgerDbContext.StoreName, "accounts");
             await held.Database.ExecuteSqlRawAsync($"SELECT id FROM {table} WHERE id = {{0}} FOR UPDATE", account);
 
             await using var writer = services.CreateAsyncScope();
@@ -74,7 +74,7 @@ public sealed class LockTimeoutTests(TestDatabase database) : IClassFixture<Test
         const string key = "gave-up-once";
         await using (var tx = await held.Database.BeginTransactionAsync())
         {
-            await held.Database.ExecuteSqlRawAsync($"SELECT id FROM {DatabaseProvider.ModuleTable(LedgerDbContext.ModuleName, "accounts")} WHERE id = {{0}} FOR UPDATE", account);
+            await held.Database.ExecuteSqlRawAsync($"SELECT id FROM {DatabaseProvider.ModuleTable(LedgerDbContext.StoreName, "accounts")} WHERE id = {{0}} FOR UPDATE", account);
             var refused = await client.PostJsonAsync($"/api/ledger/accounts/{account}/withdrawals", new { amount = 10m }, key);
 
             // Contention, not an outage: the database answered, the row stayed busy. A client backs off and retries.

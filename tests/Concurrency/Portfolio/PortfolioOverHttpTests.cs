@@ -1,10 +1,11 @@
+using Monolith.Lab.Invariants;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Portfolio.Lab;
+using Monolith.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Concurrency;

@@ -1,6 +1,7 @@
+using Monolith.Lab.Invariants;
 using MediatR;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Portfolio.Lab;
+using Monolith.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Features;
 using Monolith.Portfolio.Persistence;

@@ -1,8 +1,9 @@
+using Monolith.Lab.Invariants;
 using System.Collections.Concurrent;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Portfolio.Lab;
+using Monolith.Lab;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Features;
 using Monolith.Portfolio.Persistence;

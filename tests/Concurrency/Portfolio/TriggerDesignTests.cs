@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Portfolio.Lab;
+using Monolith.Lab;
 using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Concurrency;
 using Monolith.Tests.Concurrency.Fixtures;

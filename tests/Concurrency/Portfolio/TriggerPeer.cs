@@ -1,5 +1,5 @@
 using System.Data.Common;
-using Monolith.Portfolio.Lab;
+using Monolith.Lab;
 using Monolith.Portfolio.Domain;
 
 namespace Monolith.Tests.Concurrency.Portfolio;

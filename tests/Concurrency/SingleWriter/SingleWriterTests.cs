@@ -1,3 +1,4 @@
+using Monolith.Lab.Invariants;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
@@ -6,7 +7,7 @@ using MediatR;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Monolith.Portfolio.Lab;
+using Monolith.Lab;
 using Monolith.Ledger.Domain;
 using Monolith.Ledger.Features;
 using Monolith.Ledger.Persistence;

@@ -1,9 +1,12 @@
+using Monolith.Shared.Modules;
+
 namespace Monolith.Ledger.Persistence;
 
 internal sealed class LedgerDbContext(DbContextOptions<LedgerDbContext> options) : ModuleDbContext(options)
 {
-    public const string ModuleName = "ledger";
-    public override string Module => ModuleName;
+    /// <summary>Its schema on PostgreSQL, its table prefix on MySQL.</summary>
+    public static readonly string StoreName = ModuleNames.Store(LedgerModule.ModuleName);
+    public override string Module => StoreName;
 
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<LedgerEntry> Entries => Set<LedgerEntry>();

@@ -7,5 +7,5 @@ internal sealed class LedgerDesignTimeFactory : IDesignTimeDbContextFactory<Ledg
 {
     public LedgerDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<LedgerDbContext>()
-            .UseModuleDatabase(ModuleDatabase.DefaultConnectionString, LedgerDbContext.ModuleName).Options);
+            .UseModuleDatabase(ModuleDatabase.DefaultConnectionString, LedgerDbContext.StoreName).Options);
 }

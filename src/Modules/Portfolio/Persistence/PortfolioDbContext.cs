@@ -1,9 +1,12 @@
+using Monolith.Shared.Modules;
+
 namespace Monolith.Portfolio.Persistence;
 
 internal sealed class PortfolioDbContext(DbContextOptions<PortfolioDbContext> options) : ModuleDbContext(options)
 {
-    public const string ModuleName = "portfolio";
-    public override string Module => ModuleName;
+    /// <summary>Its schema on PostgreSQL, its table prefix on MySQL.</summary>
+    public static readonly string StoreName = ModuleNames.Store(PortfolioModule.ModuleName);
+    public override string Module => StoreName;
 
     public DbSet<Domain.Portfolio> Portfolios => Set<Domain.Portfolio>();
     public DbSet<Token> Tokens => Set<Token>();

@@ -7,5 +7,5 @@ internal sealed class PortfolioDesignTimeFactory : IDesignTimeDbContextFactory<P
 {
     public PortfolioDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<PortfolioDbContext>()
-            .UseModuleDatabase(ModuleDatabase.DefaultConnectionString, PortfolioDbContext.ModuleName).Options);
+            .UseModuleDatabase(ModuleDatabase.DefaultConnectionString, PortfolioDbContext.StoreName).Options);
 }

@@ -21,7 +21,7 @@ public interface IModule
     string Name { get; }
 
     /// <summary>The module's routes live under /api/{RoutePrefix}.</summary>
-    string RoutePrefix => Name.ToLowerInvariant();
+    string RoutePrefix => ModuleNames.Route(Name);
 
     void AddServices(IServiceCollection services, IConfiguration configuration);
 
@@ -32,9 +32,18 @@ public interface IModule
 
     /// <summary>Start-up recovery (Trading expires stale pending orders); most modules have none.</summary>
     Task RecoverAsync(IServiceProvider services, CancellationToken ct = default) => Task.CompletedTask;
+}
 
-    /// <summary>The races on its rows that the lab and the bench run (Monolith.Shared.Lab).</summary>
-    IReadOnlyList<Lab.IRaceWorkload> RaceWorkloads => [];
+/// <summary>
+/// A module's name is written once, in its <see cref="IModule"/> ("Ledger"); what is derived from it is derived here.
+/// </summary>
+public static class ModuleNames
+{
+    /// <summary>Its routes: /api/ledger.</summary>
+    public static string Route(string module) => module.ToLowerInvariant();
+
+    /// <summary>Its schema on PostgreSQL (ledger.accounts), its table prefix on MySQL (ledger_accounts).</summary>
+    public static string Store(string module) => module.ToLowerInvariant();
 }
 
 /// <summary>
@@ -47,7 +56,7 @@ public static class ModuleParts
         where TDb : ModuleDbContext
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddModuleDbContext<TDb>(configuration, module.Name.ToLowerInvariant());
+        services.AddModuleDbContext<TDb>(configuration, ModuleNames.Store(module.Name));
         services.AddConcurrencyStrategy<TDb>(configuration, module.Name);
         services.AddModuleRequests(module.GetType().Assembly, DatabaseProfiles.From(configuration));
         return services;

@@ -1,9 +1,12 @@
+using Monolith.Shared.Modules;
+
 namespace Monolith.Trading.Persistence;
 
 internal sealed class TradingDbContext(DbContextOptions<TradingDbContext> options) : ModuleDbContext(options)
 {
-    public const string ModuleName = "trading";
-    public override string Module => ModuleName;
+    /// <summary>Its schema on PostgreSQL, its table prefix on MySQL.</summary>
+    public static readonly string StoreName = ModuleNames.Store(TradingModule.ModuleName);
+    public override string Module => StoreName;
 
     public DbSet<TradingAccount> Accounts => Set<TradingAccount>();
     public DbSet<Order> Orders => Set<Order>();

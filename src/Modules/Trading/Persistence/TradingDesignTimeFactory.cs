@@ -7,5 +7,5 @@ internal sealed class TradingDesignTimeFactory : IDesignTimeDbContextFactory<Tra
 {
     public TradingDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<TradingDbContext>()
-            .UseModuleDatabase(ModuleDatabase.DefaultConnectionString, TradingDbContext.ModuleName).Options);
+            .UseModuleDatabase(ModuleDatabase.DefaultConnectionString, TradingDbContext.StoreName).Options);
 }

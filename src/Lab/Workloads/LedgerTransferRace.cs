@@ -1,9 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Concurrency;
-using Monolith.Shared.Lab;
 using Monolith.Shared.Persistence;
 
-namespace Monolith.Ledger.Lab;
+namespace Monolith.Lab;
 
 /// <summary>The Ledger race: transfers of 1.00 between random accounts of a hot set, as the bench's contention cells run them.</summary>
 internal sealed class LedgerTransferRace : IRaceWorkload

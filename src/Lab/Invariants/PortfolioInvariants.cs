@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Monolith.Portfolio.Domain;
 using Monolith.Portfolio.Persistence;
 
-namespace Monolith.Portfolio.Lab;
+namespace Monolith.Lab.Invariants;
 
 /// <summary>What must hold for a position once writers are done; each violation described in words.</summary>
 internal static class PortfolioInvariants

@@ -2,14 +2,19 @@ using System.Runtime.CompilerServices;
 using FluentValidation;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using MediatR;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Access;
+using Monolith.Shared.Behaviors;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
-using Monolith.Shared.Lab;
-using Monolith.Shared.Modules;
 using Monolith.Shared.Persistence;
 
-namespace Monolith.Host.Lab;
+namespace Monolith.Lab;
 
 /// <summary>
 /// The strategy lab (docs/lab.md): /lab, a page that races strategies on a module's hot rows in this process and
@@ -30,7 +35,16 @@ public sealed class LabOptions
 }
 
 /// <summary>What a person starts: a module's race, on how many rows, with how many workers, for how long, under which strategies.</summary>
-public sealed record StartLabRun(string Workload, int HotSet, int Workers, int DurationSeconds, IReadOnlyList<string> Strategies);
+public sealed record StartLabRun(string Workload, int HotSet, int Workers, int DurationSeconds, IReadOnlyList<string> Strategies) : ICommand<LabRunView>;
+
+/// <summary>What the lab was configured with: its bounds, its workloads, and the Host's database profile.</summary>
+internal sealed record LabSetup(LabOptions Options, IReadOnlyList<IRaceWorkload> Workloads, DatabaseProfile Profile);
+
+/// <summary>The races a lab run or the bench can name, one per module that has hot rows worth racing.</summary>
+public static class RaceWorkloads
+{
+    public static IReadOnlyList<IRaceWorkload> All { get; } = [new LedgerTransferRace(), new PortfolioTradeRace()];
+}
 
 /// <summary>The workloads a run can name, and what the configuration allows.</summary>
 public sealed record LabCatalog(IReadOnlyList<LabWorkloadView> Workloads, int MaxWorkers, int MaxDurationSeconds, int MaxHotSet, int MaxStrategies);
@@ -39,8 +53,9 @@ public sealed record LabWorkloadView(string Name, string Title, IReadOnlyList<st
 
 internal sealed class StartLabRunValidator : AbstractValidator<StartLabRun>
 {
-    public StartLabRunValidator(LabOptions options, IReadOnlyList<IRaceWorkload> workloads, DatabaseProfile profile)
+    public StartLabRunValidator(LabSetup setup)
     {
+        var (options, workloads, profile) = setup;
         RuleFor(r => r.Workload).Must(w => workloads.Any(x => x.Name == w))
             .WithMessage($"'workload' must be one of: {string.Join(", ", workloads.Select(w => w.Name))}.");
         RuleFor(r => r.HotSet).InclusiveBetween(2, options.MaxHotSet);
@@ -70,22 +85,29 @@ public sealed class LabBusyException(LabRunView running) : ProblemException(
     public TimeSpan RetryAfter => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(Running.DurationSeconds - Running.ElapsedSeconds)));
 }
 
-internal static class LabEndpoints
+internal sealed class StartLabRunHandler(LabRuns runs) : IRequestHandler<StartLabRun, LabRunView>
 {
+    public Task<LabRunView> Handle(StartLabRun request, CancellationToken cancellationToken) => Task.FromResult(runs.Start(request).View());
+}
+
+public static class LabEndpoints
+{
+    /// <summary>The lab's services, its request and its validator, when Lab:Enabled is set; nothing of it otherwise.</summary>
     public static void AddLab(this WebApplicationBuilder builder)
     {
         var options = LabOptions.From(builder.Configuration);
         if (!options.Enabled) return;
-        var workloads = ModuleCatalog.All.SelectMany(m => m.RaceWorkloads).ToList();
+        var profile = DatabaseProfiles.From(builder.Configuration);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<IReadOnlyList<IRaceWorkload>>(workloads);
-        builder.Services.AddSingleton(new StartLabRunValidator(options, workloads, DatabaseProfiles.From(builder.Configuration)));
+        builder.Services.AddSingleton(RaceWorkloads.All);
+        builder.Services.AddSingleton(new LabSetup(options, RaceWorkloads.All, profile));
         builder.Services.AddSingleton<LabRuns>();
+        builder.Services.AddModuleRequests(typeof(LabEndpoints).Assembly, profile);
     }
 
     public static void MapLab(this WebApplication app)
     {
-        if (app.Services.GetService<LabRuns>() is null) return;
+        if (!LabOptions.From(app.Configuration).Enabled) return;
         var page = Path.Combine(AppContext.BaseDirectory, "Lab", "lab.html");
         app.MapGet("/lab", () => TypedResults.PhysicalFile(page, "text/html; charset=utf-8")).ExcludeFromDescription();
 
@@ -108,11 +130,10 @@ internal static class LabEndpoints
     static RouteHandlerBuilder OperatorsOnly(RouteHandlerBuilder route) =>
         route.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
-    static Created<LabRunView> Start(StartLabRun request, StartLabRunValidator validator, LabRuns runs)
+    static async Task<Created<LabRunView>> Start(StartLabRun request, IMediator mediator, CancellationToken ct)
     {
-        validator.ValidateAndThrow(request);
-        var run = runs.Start(request);
-        return TypedResults.Created($"/api/lab/runs/{run.Id}", run.View());
+        var run = await mediator.Send(request, ct);
+        return TypedResults.Created($"/api/lab/runs/{run.Id}", run);
     }
 
     static async IAsyncEnumerable<LabRunView> Snapshots(LabRun run, [EnumeratorCancellation] CancellationToken ct)

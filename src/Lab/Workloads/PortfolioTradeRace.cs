@@ -2,14 +2,16 @@ using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Portfolio.Domain;
+using Monolith.Portfolio;
 using Monolith.Portfolio.Features;
+using Monolith.Portfolio.Persistence;
 using Monolith.Shared.Access;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Errors;
-using Monolith.Shared.Lab;
+using Monolith.Lab.Invariants;
 using Monolith.Shared.Persistence;
 
-namespace Monolith.Portfolio.Lab;
+namespace Monolith.Lab;
 
 /// <summary>
 /// The Portfolio race: buys and sells of one token in the portfolios of the hot set, one in four backdated into the

@@ -7,10 +7,10 @@ using Monolith.Shared.Concurrency;
 using MediatR;
 using Monolith.Ledger.Features;
 using Monolith.Shared.Errors;
-using Monolith.Shared.Lab;
+using Monolith.Lab.Invariants;
 using Monolith.Shared.Persistence;
 
-namespace Monolith.Ledger.Lab;
+namespace Monolith.Lab;
 
 /// <summary>
 /// A scratch database of its own for the Ledger race, used by the benchmark (bench/) and the lab (/lab): the Ledger
@@ -33,7 +33,7 @@ internal sealed class LedgerScratch
     public string ConnectionString { get; }
     public Guid[] Accounts { get; private set; } = [];
 
-    public static string Table(string name) => DatabaseProvider.ModuleTable(Monolith.Ledger.Persistence.LedgerDbContext.ModuleName, name);
+    public static string Table(string name) => DatabaseProvider.ModuleTable(Monolith.Ledger.Persistence.LedgerDbContext.StoreName, name);
     public DbConnection Connect() => DatabaseProvider.Connect(ConnectionString);
 
     static readonly LedgerModule Ledger = new();
@@ -123,33 +123,29 @@ internal sealed class LedgerScratch
     /// <summary>The money invariants after a race: the total is unchanged, no balance is negative, and every balance equals its entries.</summary>
     public async Task<List<string>> CheckAsync() => [.. (await InvariantsAsync()).Where(c => !c.Held).Select(c => c.Violation)];
 
-    /// <summary>Each invariant, held or not, with its figures.</summary>
+    /// <summary>
+    /// Each invariant, held or not, with its figures: nothing created or lost since the seeding, and the race suite's
+    /// own checks (<see cref="LedgerInvariants.CheckAccountsAsync"/>) on every account.
+    /// </summary>
     public async Task<IReadOnlyList<InvariantCheck>> InvariantsAsync()
     {
-        var checks = new List<InvariantCheck>();
-        await using var connection = Connect();
-        await connection.OpenAsync();
-        async Task<T> ScalarAsync<T>(string sql)
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            return (T)Convert.ChangeType((await command.ExecuteScalarAsync())!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
-        }
-
+        await using var services = Services(nameof(StrategyName.PessimisticRowLock));
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Monolith.Ledger.Persistence.LedgerDbContext>();
         var expected = InitialBalance * Accounts.Length;
-        var sum = await ScalarAsync<decimal>($"SELECT COALESCE(SUM(balance), 0) FROM {Table("accounts")}");
-        checks.Add(new("conservation", sum == expected, $"balances sum to {sum:0.00}; {expected:0.00} was deposited",
-            $"balances sum to {sum}, expected {expected}"));
-        var negative = await ScalarAsync<long>($"SELECT COUNT(*) FROM {Table("accounts")} WHERE balance < 0");
-        checks.Add(new("no negative balance", negative == 0, $"{negative} of {Accounts.Length} accounts below zero",
-            $"{negative} accounts have a negative balance"));
-        var mismatched = await ScalarAsync<long>(
-            $"SELECT COUNT(*) FROM {Table("accounts")} a JOIN (SELECT account_id, SUM(amount) AS total FROM {Table("entries")} GROUP BY account_id) e " +
-            "ON e.account_id = a.id WHERE a.balance <> e.total");
-        checks.Add(new("balance = sum of entries", mismatched == 0, $"{mismatched} of {Accounts.Length} accounts differ from their entries",
-            $"{mismatched} accounts' balances differ from the sum of their entries"));
-        return checks;
+        var sum = await db.Accounts.SumAsync(a => a.Balance);
+        var violations = await LedgerInvariants.CheckAccountsAsync(db, Accounts);
+        return
+        [
+            new("conservation", sum == expected, $"balances sum to {sum:0.00}; {expected:0.00} was deposited", $"balances sum to {sum}, expected {expected}"),
+            new(BalancesAgree, violations.Count == 0,
+                $"{Accounts.Length} accounts: none below its limit, each balance its last entry's and its entries' sum, each chain unbroken; {violations.Count} violations",
+                violations.FirstOrDefault() ?? ""),
+        ];
     }
+
+    /// <summary>The name of the check that a lost or torn write breaks (the race suite's, on the scratch's accounts).</summary>
+    public const string BalancesAgree = "balances agree with their entries";
 
     public static void Add(DbCommand command, string name, object value)
     {

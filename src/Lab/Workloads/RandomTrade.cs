@@ -1,6 +1,6 @@
 using Monolith.Portfolio.Domain;
 
-namespace Monolith.Portfolio.Lab;
+namespace Monolith.Lab;
 
 /// <summary>A random buy or sell; the race suite's workloads, the trigger peer and the lab's race draw from the same generator.</summary>
 internal readonly record struct RandomTrade(TradeSide Side, decimal Quantity, decimal UnitPrice, decimal LocalUnitPrice)

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Monolith.Shared.Concurrency;
+using Monolith.Shared.Modules;
+using Monolith.Shared.Persistence;
 
-namespace Monolith.Shared.Lab;
+namespace Monolith.Lab;
 
 /// <summary>
 /// A module's race on hot rows, offered to the lab (/lab), which runs it in the Host, and to the bench, which times it:
@@ -25,7 +27,7 @@ public interface IRaceWorkload
     /// on it writing through <paramref name="strategy"/>, under <paramref name="profile"/> (the Host's own); its
     /// measurements count in <paramref name="countAlsoIn"/> too, when given (the Host's, which /metrics carries).
     /// </summary>
-    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, Persistence.DatabaseProfile profile,
+    Task<IRaceArena> PrepareAsync(string serverConnectionString, string databaseName, string strategy, DatabaseProfile profile,
         ConcurrencyMetrics? countAlsoIn, int hotSet, CancellationToken ct);
 }
 
@@ -69,14 +71,14 @@ public static class RaceStack
     /// <paramref name="strategy"/> under <paramref name="profile"/>: a strategy the profile refuses stops here. Its
     /// measurements count in <paramref name="countAlsoIn"/> too, when given.
     /// </summary>
-    public static ServiceProvider Build(Modules.IModule module, string connectionString, string strategy,
-        Persistence.DatabaseProfile profile = Persistence.DatabaseProfile.SingleServer, ConcurrencyMetrics? countAlsoIn = null)
+    public static ServiceProvider Build(IModule module, string connectionString, string strategy,
+        DatabaseProfile profile = DatabaseProfile.SingleServer, ConcurrencyMetrics? countAlsoIn = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Monolith"] = connectionString,
             ["Concurrency:Strategy"] = strategy,
-            [Persistence.DatabaseProfiles.Key] = profile.ToString(),
+            [DatabaseProfiles.Key] = profile.ToString(),
         }).Build();
         var services = new ServiceCollection().AddLogging();
         // Before the module's registration, whose TryAdd of the metrics then keeps this one.

@@ -4,7 +4,7 @@ using Monolith.Ledger.Domain;
 using Monolith.Ledger.Persistence;
 using Monolith.Shared.Persistence;
 
-namespace Monolith.Tests.Concurrency.Ledger;
+namespace Monolith.Lab.Invariants;
 
 /// <summary>One reader's view: what it broke, and whether the database served it torn (<see cref="LedgerInvariants.CheckSnapshotAsync"/>).</summary>
 internal sealed record SnapshotCheck(List<string> Violations, bool Torn);

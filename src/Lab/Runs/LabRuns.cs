@@ -2,10 +2,12 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using Monolith.Shared.Concurrency;
-using Monolith.Shared.Lab;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Monolith.Shared.Persistence;
 
-namespace Monolith.Host.Lab;
+namespace Monolith.Lab;
 
 public enum LabRunState { Preparing, Running, Checking, Ended, Failed }
 

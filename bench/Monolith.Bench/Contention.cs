@@ -52,6 +52,15 @@ internal sealed class Contention(LedgerScratch database)
 {
     public const string Ceiling = "RawSqlCeiling";
 
+    /// <summary>The batched ceilings: one writer, this many transfers per transaction (<see cref="BatchedRawTransfer"/>).</summary>
+    public static readonly int[] CeilingBatchSizes = [32, 128];
+    public static string BatchedCeiling(int batchSize) => $"RawSqlBatch{batchSize}";
+    static int BatchSizeOf(string cell) => cell.StartsWith("RawSqlBatch", StringComparison.Ordinal) ? int.Parse(cell["RawSqlBatch".Length..]) : 0;
+    public static bool IsCeiling(string cell) => cell.StartsWith("RawSql", StringComparison.Ordinal);
+
+    /// <summary>The ceilings every grid cell runs before the strategies: per transaction, then batched.</summary>
+    public static IEnumerable<string> Ceilings => CeilingBatchSizes.Select(BatchedCeiling).Prepend(Ceiling);
+
     public async Task<CellResult> RunCellAsync(string strategy, ServiceProvider? stack, int hotSet, int workers, GridOptions grid)
     {
         using var conflicts = stack is null ? null : new ConflictCounter(stack.GetRequiredService<ConcurrencyMetrics>());
@@ -64,7 +73,9 @@ internal sealed class Contention(LedgerScratch database)
         (long Total, long Deadlocks, long Serialization, long LockTimeouts, long Batches, long BatchedUnits) atStart = default;
         _ = Task.Delay(grid.Warmup).ContinueWith(_ => { atStart = conflicts?.Snapshot() ?? default; warmedUp.SetResult(); });
 
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        // A batched ceiling has one writer, as a SingleWriter partition has; the W workers stand for the clients it serves.
+        var batchSize = BatchSizeOf(strategy);
+        await Task.WhenAll(Enumerable.Range(0, batchSize > 0 ? 1 : workers).Select(w => Task.Run(async () =>
         {
             var mine = new List<double>(4096);
             void Ended(RaceOutcome outcome, long started)
@@ -81,6 +92,23 @@ internal sealed class Contention(LedgerScratch database)
 
             // The full stack runs the Ledger race as the lab runs it; the ceiling, the same transfer in plain SQL.
             if (stack is not null) await database.RunWorkerAsync(stack, hotSet, w, KeepGoing, Ended, CancellationToken.None);
+            else if (batchSize > 0)
+            {
+                var random = new Random(hotSet * 1000 + w);
+                await using var raw = await BatchedRawTransfer.OpenAsync(database, batchSize);
+                while (KeepGoing())
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var batch = Enumerable.Range(0, batchSize).Select(_ =>
+                    {
+                        var i = random.Next(hotSet);
+                        return (database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet]);
+                    }).ToList();
+                    await raw.TransferAsync(batch, 1m);
+                    // Each transfer of the batch committed when the batch did.
+                    for (var i = 0; i < batchSize; i++) Ended(RaceOutcome.Committed, started);
+                }
+            }
             else
             {
                 var random = new Random(hotSet * 1000 + w);

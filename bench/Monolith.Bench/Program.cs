@@ -42,14 +42,24 @@ switch (mode)
         var cells = new List<CellResult>();
         foreach (var hot in grid.HotSets)
         foreach (var workers in grid.Workers)
-        foreach (var strategy in strategies.Prepend(Contention.Ceiling))
+        foreach (var strategy in Contention.Ceilings.Concat(strategies))
         {
             await database.SettleAsync();
-            var cell = await contention.RunCellAsync(strategy, strategy == Contention.Ceiling ? null : stacks[strategy], hot, workers, grid);
+            var cell = await contention.RunCellAsync(strategy, Contention.IsCeiling(strategy) ? null : stacks[strategy], hot, workers, grid);
             cells.Add(cell);
-            Console.WriteLine($"{DatabaseProvider.Current,-10} H={hot,-5} W={workers,-3} {strategy,-20} {cell.OpsPerSecond,8:F0} ops/s  p99 {cell.P99Ms,7:F1} ms  " +
-                              $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Batches > 0 ? $"batch {cell.MeanBatchSize,6:F1}  " : "")}{(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
+            Print(cell);
+            // SingleWriter's own physical limit: the batched ceiling at the mean batch it reached in this cell.
+            if (cell.MeanBatchSize >= 2 && (int)Math.Round(cell.MeanBatchSize) is var mean && !Contention.CeilingBatchSizes.Contains(mean))
+            {
+                await database.SettleAsync();
+                var ceiling = await contention.RunCellAsync(Contention.BatchedCeiling(mean), null, hot, workers, grid);
+                cells.Add(ceiling);
+                Print(ceiling);
+            }
         }
+        static void Print(CellResult cell) =>
+            Console.WriteLine($"{DatabaseProvider.Current,-10} H={cell.HotSet,-5} W={cell.Workers,-3} {cell.Strategy,-20} {cell.OpsPerSecond,8:F0} ops/s  p99 {cell.P99Ms,7:F1} ms  " +
+                              $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Batches > 0 ? $"batch {cell.MeanBatchSize,6:F1}  " : "")}{(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
         foreach (var stack in stacks.Values) await stack.DisposeAsync();
         if (overHttp) cells.AddRange(await HttpContention.RunGridAsync(database, strategies, grid));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);

@@ -133,7 +133,7 @@ internal static class Report
     static string Counted(CellResult cell, string figure) =>
         cell.Strategy.EndsWith(HttpContention.Suffix, StringComparison.Ordinal) ? "-" : figure;
 
-    static IEnumerable<string> Strategies(ProviderRun run) => run.Cells.Select(c => c.Strategy).Distinct().Where(s => s != Contention.Ceiling);
+    static IEnumerable<string> Strategies(ProviderRun run) => run.Cells.Select(c => c.Strategy).Distinct().Where(s => !Contention.IsCeiling(s));
 
     static CellResult? Cell(ProviderRun run, string strategy, int hot, int workers) =>
         run.Cells.FirstOrDefault(c => c.Strategy == strategy && c.HotSet == hot && c.Workers == workers);

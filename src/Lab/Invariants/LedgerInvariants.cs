@@ -95,7 +95,7 @@ internal static class LedgerInvariants
 
     /// <summary>
     /// Every acknowledged operation committed exactly once with the right number of legs, and nothing else did: a
-    /// refused command left no trace.
+    /// refused command left no trace. A transfer's legs come with its transfer row.
     /// </summary>
     public static async Task<List<string>> CheckOperationsAsync(LedgerDbContext db, IReadOnlyCollection<Guid> accountIds,
         IReadOnlyDictionary<Guid, int> acknowledgedLegs, CancellationToken ct = default)
@@ -108,6 +108,10 @@ internal static class LedgerInvariants
             else if (found != legs) violations.Add($"operation {operation} has {found} entries, expected {legs}");
         foreach (var operation in stored.Keys.Where(o => !acknowledgedLegs.ContainsKey(o)))
             violations.Add($"operation {operation} committed but was never acknowledged");
+        var transfersWithoutRow = await db.Entries.AsNoTracking()
+            .Where(e => accountIds.Contains(e.AccountId) && e.Operation == OperationKind.Transfer && !db.Transfers.Any(t => t.Id == e.OperationId))
+            .Select(e => e.OperationId).Distinct().ToListAsync(ct);
+        violations.AddRange(transfersWithoutRow.Select(t => $"transfer {t} has entries but no transfer row"));
         return violations;
     }
 }

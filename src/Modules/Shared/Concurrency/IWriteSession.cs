@@ -6,7 +6,7 @@ namespace Monolith.Shared.Concurrency;
 /// <summary>What a handler sees of the strategy while its unit of work runs.</summary>
 public interface IWriteSession<out TDb> where TDb : ModuleDbContext
 {
-    /// <summary>For reads of anything, and for adding new rows. Never call SaveChanges: the strategy does.</summary>
+    /// <summary>For reads of anything, and for adding new rows. Never call SaveChanges: the strategy writes what the unit changed.</summary>
     TDb Db { get; }
 
     /// <summary>Loads the rows this unit will change, protected the way the strategy decides (locked, or version-checked at write).</summary>

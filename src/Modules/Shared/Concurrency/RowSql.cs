@@ -8,8 +8,8 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Monolith.Shared.Concurrency;
 
 /// <summary>
-/// The SQL the sessions write by hand, from the EF model's names: the row load by keys, the compare-and-swap UPDATE,
-/// and quoted table and column names. Only identifiers from the model are spliced in; every value is a parameter.
+/// The SQL the sessions write by hand, from the EF model's names: the row load by keys, and quoted table and column
+/// names (the writes are <see cref="RowWriter"/>'s). Only identifiers from the model are spliced in; every value is a parameter.
 /// </summary>
 public sealed class RowSql(DbContext db)
 {
@@ -24,35 +24,6 @@ public sealed class RowSql(DbContext db)
             var list = string.Join(", ", Enumerable.Range(0, keys).Select(i => $"{{{i}}}"));
             return $"SELECT * FROM {table} WHERE {key} IN ({list}) ORDER BY {key} {lockClause}";
         });
-
-    /// <summary>
-    /// UPDATE of <paramref name="entry"/>'s row: its changed columns, extra assignments and version = version + 1, WHERE
-    /// its key matches AND the condition of <paramref name="guard"/>. The guard gets the entry, the version read (as a
-    /// parameter placeholder) and a function that adds a parameter; it returns the condition and any extra assignments.
-    /// </summary>
-    public (string Sql, List<object> Args) CompareAndSwap(EntityEntry entry, long read,
-        Func<EntityEntry, string, Func<object, string>, (string Condition, IEnumerable<string> Sets)> guard)
-    {
-        var (table, key, version) = Names(entry.Metadata);
-        var args = new List<object>();
-        string Arg(object value) { args.Add(value); return $"{{{args.Count - 1}}}"; }
-
-        var (condition, extraSets) = guard(entry, Arg(read), Arg);
-        var sets = entry.Properties
-            .Where(p => p.IsModified && p.Metadata.Name is not (nameof(IVersioned.Version) or nameof(IFenced.FenceToken)))
-            .Select(p => $"{Column(entry.Metadata, p.Metadata.Name)} = {Arg(ToProvider(p))}")
-            .Concat(extraSets)
-            .Append($"{version} = {version} + 1");
-        return ($"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = {Arg(((IVersioned)entry.Entity).Id)} AND {condition}", args);
-    }
-
-    /// <summary>A property's value as the database stores it (through its value converter: enums as text), null as DBNull.</summary>
-    static object ToProvider(PropertyEntry property)
-    {
-        var converter = property.Metadata.GetTypeMapping().Converter;
-        var value = converter is null ? property.CurrentValue : converter.ConvertToProvider(property.CurrentValue);
-        return value ?? DBNull.Value;
-    }
 
     public (string Table, string Key, string Version) Names<TRow>() => Names(db.Model.FindEntityType(typeof(TRow))!);
 

@@ -75,16 +75,13 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
         var result = await work(this, ct);
         DetectChangesOnce();
         BumpVersions();
-        await db.SaveChangesAsync(ct);
+        await WriteAsync(guard: null, ct);
         await tx.CommitAsync(ct);
         return result;
     }
 
     protected async Task<IDbContextTransaction> BeginAsync(IsolationLevel? isolation, CancellationToken ct)
     {
-        // A unit that fails is rolled back whole and re-run from fresh reads, never resumed, so the savepoint EF would
-        // wrap around SaveChanges inside this transaction is two statements that nothing uses.
-        db.Database.AutoSavepointsEnabled = false;
         await DropFailedTransactionAsync();
         var tx = isolation is { } level
             ? await db.Database.BeginTransactionAsync(level, ct)
@@ -132,25 +129,11 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     }
 
     /// <summary>
-    /// Writes every claimed row (changed or not) with one compare-and-swap UPDATE (<see cref="RowSql.CompareAndSwap"/>),
-    /// in key order; a row the UPDATE misses is refused with the exception <paramref name="refused"/> makes.
+    /// Writes what the unit changed (<see cref="RowWriter"/>), in this session's transaction; with a guard, every
+    /// versioned row's UPDATE also meets its condition, and a row it misses is refused.
     /// </summary>
-    protected async Task WriteClaimedRowsAsync(
-        Func<EntityEntry, string, Func<object, string>, (string Condition, IEnumerable<string> Sets)> guard,
-        Func<EntityEntry, long, Task<Exception>> refused, CancellationToken ct)
-    {
-        foreach (var changed in ChangedVersionedRows()) EnsureClaimed(changed);
-        var claimed = Claimed.Select(row => db.Entry(row))
-            .OrderBy(e => e.Metadata.Name, StringComparer.Ordinal).ThenBy(e => ((IVersioned)e.Entity).Id);
-        foreach (var entry in claimed)
-        {
-            var read = (long)entry.Property(nameof(IVersioned.Version)).OriginalValue!;
-            var (sql, args) = Sql.CompareAndSwap(entry, read, guard);
-            if (await db.Database.ExecuteSqlRawAsync(sql, args, ct) != 1) throw await refused(entry, read);
-            entry.Property(nameof(IVersioned.Version)).CurrentValue = read + 1;
-            entry.State = EntityState.Unchanged;
-        }
-    }
+    protected Task WriteAsync(RowGuard? guard, CancellationToken ct) =>
+        RowWriter.WriteAsync(db, guard, runtime.Profile.OneStatementPerRoundTrip(), ct);
 
     /// <summary>Records the time since <paramref name="started"/> (a Stopwatch timestamp) as time spent acquiring locks.</summary>
     protected void RecordLockWait(long started)
@@ -161,7 +144,7 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     }
 
     /// <summary>
-    /// Finds what the unit changed, once, when it has decided: the version bumps, the writes and SaveChanges that follow
+    /// Finds what the unit changed, once, when it has decided: the version bumps and the writes that follow
     /// read the change tracker as it stands, instead of each scanning every tracked row again.
     /// </summary>
     protected void DetectChangesOnce()
@@ -171,10 +154,11 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
     }
 
     /// <summary>
-    /// Each changed row's version goes up by one per committed unit; strategies that write through SaveChanges call this
-    /// first. On a multi-primary cluster every claimed row's does, changed or not (<see cref="WritesEveryClaimedRow"/>).
+    /// Each changed row's version goes up by one per committed unit; strategies call this before they write. So does
+    /// every claimed row's, changed or not, when <paramref name="everyClaimedRow"/> is set (a compare-and-swap checks each
+    /// one) and on a multi-primary cluster (<see cref="WritesEveryClaimedRow"/>).
     /// </summary>
-    protected void BumpVersions()
+    protected void BumpVersions(bool everyClaimedRow = false)
     {
         foreach (var entry in ChangedVersionedRows())
         {
@@ -182,7 +166,7 @@ public abstract class WriteSession<TDb>(TDb db, string strategy, StrategyRuntime
             var version = entry.Property(nameof(IVersioned.Version));
             version.CurrentValue = (long)version.OriginalValue! + 1;
         }
-        if (!WritesEveryClaimedRow) return;
+        if (!everyClaimedRow && !WritesEveryClaimedRow) return;
         foreach (var row in _claimed)
         {
             var version = db.Entry(row).Property(nameof(IVersioned.Version));

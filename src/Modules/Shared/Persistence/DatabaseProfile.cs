@@ -35,4 +35,13 @@ public static class DatabaseProfiles
     /// a claim's lock reaches no other node, and only a write meets a competing write at certification.
     /// </summary>
     public static bool WritesEveryClaimedRow(this DatabaseProfile profile) => profile == DatabaseProfile.GaleraCluster;
+
+    /// <summary>
+    /// Whether the write path sends one statement per round trip. When a replicated write aborts a local transaction on
+    /// a Galera node (a brute-force abort), MariaDB rolls it back at once and reports it at the start of the client's
+    /// next round trip, after which statements run in autocommit (tests/Cluster, BruteForceAbortTests): a statement
+    /// behind another in one round trip could run after the rollback and commit on its own. With EF's batched
+    /// SaveChanges, three Hosts on three nodes lost acknowledged transfers that way (docs/scale-out.md).
+    /// </summary>
+    public static bool OneStatementPerRoundTrip(this DatabaseProfile profile) => profile == DatabaseProfile.GaleraCluster;
 }

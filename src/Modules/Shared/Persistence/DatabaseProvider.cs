@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 #if MYSQL
-using Microsoft.EntityFrameworkCore.Update;
 using MySqlConnector;
 #else
 using Npgsql;
@@ -44,17 +43,11 @@ public static class DatabaseProvider
     public const DatabaseKind Current = DatabaseKind.PostgreSql;
 #endif
 
-    public static TBuilder UseModuleDatabase<TBuilder>(this TBuilder options, string connectionString, string module,
-        DatabaseProfile profile = DatabaseProfile.SingleServer)
+    public static TBuilder UseModuleDatabase<TBuilder>(this TBuilder options, string connectionString, string module)
         where TBuilder : DbContextOptionsBuilder
     {
 #if MYSQL
-        options.UseMySql(connectionString, ServerVersion, o =>
-        {
-            o.MigrationsHistoryTable($"{module}__ef_migrations_history");
-            if (profile == DatabaseProfile.GaleraCluster) o.MaxBatchSize(1);
-        });
-        if (profile == DatabaseProfile.GaleraCluster) options.ReplaceService<IUpdateSqlGenerator, GaleraUpdateSqlGenerator>();
+        options.UseMySql(connectionString, ServerVersion, o => o.MigrationsHistoryTable($"{module}__ef_migrations_history"));
 #else
         options.UseNpgsql(connectionString, o => o.MigrationsHistoryTable("__ef_migrations_history", module));
 #endif
@@ -343,23 +336,3 @@ public static class DatabaseProvider
 #endif
     }
 }
-
-#if MYSQL
-/// <summary>
-/// SaveChanges on a Galera node (<see cref="DatabaseProfile.GaleraCluster"/>): one statement per round trip. When a
-/// replicated write aborts a local transaction (a brute-force abort), MariaDB rolls it back at once and reports it at
-/// the start of the client's next round trip, after which statements run in autocommit (tests/Cluster,
-/// BruteForceAbortTests). With EF's batches, and the "SET AUTOCOMMIT = 1" Pomelo puts before each one, several
-/// statements share a round trip; three Hosts on three nodes then lost acknowledged transfers and money stopped adding
-/// up, fewer with one statement per batch, none with the prefix dropped too (docs/scale-out.md): a statement behind
-/// another in one round trip could run after the rollback and commit on its own. So EF sends one statement per command
-/// (MaxBatchSize 1) and no autocommit prefix, which a unit never needs: every write runs in the strategy's transaction.
-/// </summary>
-#pragma warning disable EF1001 // Pomelo's update SQL generator is internal API; only its autocommit prefix is dropped.
-internal sealed class GaleraUpdateSqlGenerator(UpdateSqlGeneratorDependencies dependencies, Pomelo.EntityFrameworkCore.MySql.Infrastructure.Internal.IMySqlOptions options)
-    : Pomelo.EntityFrameworkCore.MySql.Update.Internal.MySqlUpdateSqlGenerator(dependencies, options)
-{
-    public override void PrependEnsureAutocommit(System.Text.StringBuilder commandStringBuilder) { }
-}
-#pragma warning restore EF1001
-#endif

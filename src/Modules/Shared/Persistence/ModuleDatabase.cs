@@ -59,7 +59,7 @@ public static class ModuleDatabase
         var profile = DatabaseProfiles.From(configuration);
         // Registered before EF's own factory, which then stays out (EF adds it with TryAdd).
         services.AddSingleton<IDbContextFactory<TDb>>(sp => WithTableMappingBuilt(new PooledDbContextFactory<TDb>(sp.GetRequiredService<DbContextOptions<TDb>>())));
-        services.AddPooledDbContextFactory<TDb>((sp, o) => o.UseModuleDatabase(connectionString, module, profile)
+        services.AddPooledDbContextFactory<TDb>((sp, o) => o.UseModuleDatabase(connectionString, module)
             .AddInterceptors(sp.GetServices<ModuleInterceptor<TDb>>().Select(i => i.Interceptor)));
         return services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<TDb>>().CreateDbContext());
     }

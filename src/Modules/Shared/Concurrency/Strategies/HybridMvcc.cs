@@ -23,7 +23,7 @@ public sealed class HybridMvcc<TDb>(TDb db, StrategyRuntime runtime) : WriteSess
         foreach (var lockRowsAsRead in _writePhaseLocks) await lockRowsAsRead(ct);
         DetectChangesOnce();
         BumpVersionsOfChangedRowsAndRangeOwners();
-        await Db.SaveChangesAsync(ct);
+        await WriteAsync(guard: null, ct);
         await tx.CommitAsync(ct);
         return result;
     }

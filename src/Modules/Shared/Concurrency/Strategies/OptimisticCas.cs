@@ -19,8 +19,8 @@ public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : WriteS
         await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
         var result = await work(this, ct);
         DetectChangesOnce();
-        await CompareAndSwapAsync(ct);
-        await Db.SaveChangesAsync(ct);
+        BumpVersions(everyClaimedRow: true);
+        await WriteAsync(CompareAndSwap, ct);
         await tx.CommitAsync(ct);
         return result;
     }
@@ -30,8 +30,7 @@ public sealed class OptimisticCas<TDb>(TDb db, StrategyRuntime runtime) : WriteS
 
     // EF's concurrency tokens do not apply here by design: Version is no token in the model, so that the other
     // strategies' writes carry no hidden check and the unsafe baseline stays unsafe.
-    Task CompareAndSwapAsync(CancellationToken ct) =>
-        WriteClaimedRowsAsync((entry, read, _) => ($"{Sql.Names(entry.Metadata).Version} = {read}", []),
-            (entry, read) => Task.FromResult<Exception>(new ConcurrencyConflictException(
-                $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.")), ct);
+    RowGuard CompareAndSwap => new((entry, read, _) => ($"{Sql.Names(entry.Metadata).Version} = {read}", []),
+        (entry, read) => Task.FromResult<Exception>(new ConcurrencyConflictException(
+            $"{entry.Metadata.ClrType.Name} {((IVersioned)entry.Entity).Id} changed since version {read} was read.")));
 }

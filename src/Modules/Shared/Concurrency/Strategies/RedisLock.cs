@@ -30,8 +30,8 @@ public sealed class RedisLock<TDb>(TDb db, StrategyRuntime runtime, RedisLocks l
             await using var tx = await BeginAsync(IsolationLevel.ReadCommitted, ct);
             var result = await work(this, ct);
             DetectChangesOnce();
-            await WriteClaimedRowsAsync(FencedGuard, RefusedAsync, ct);
-            await Db.SaveChangesAsync(ct);
+            BumpVersions(everyClaimedRow: true);
+            await WriteAsync(new RowGuard(FencedGuard, RefusedAsync), ct);
             await tx.CommitAsync(ct);
             return result;
         }

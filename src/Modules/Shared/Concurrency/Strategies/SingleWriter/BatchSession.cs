@@ -126,7 +126,7 @@ internal sealed class BatchSession<TDb> : WriteSession<TDb> where TDb : ModuleDb
         try
         {
             Db.ChangeTracker.DetectChanges();
-            await Db.SaveChangesAsync(CancellationToken.None);
+            await WriteAsync(guard: null, CancellationToken.None);
         }
         finally
         {

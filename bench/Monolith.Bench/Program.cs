@@ -23,7 +23,8 @@ switch (mode)
         var grid = GridOptions.Named(Option("grid", "short"));
         var output = Option("out", $"artifacts/bench/{DatabaseProvider.Current}.json");
         // Told before the first cell, not after the in-process ones: without wrk the HTTP cells are skipped.
-        var overHttp = grid.HttpHotSets.Length > 0 && HttpContention.WrkIsInstalled(warnIfNot: true);
+        // --http off leaves the HTTP cells out, for a quick look at the write path alone.
+        var overHttp = grid.HttpHotSets.Length > 0 && Option("http", "on") != "off" && HttpContention.WrkIsInstalled(warnIfNot: true);
         var database = new LedgerScratch();
         await database.CreateAsync(grid.HotSets.Max());
         // RedisLock needs fenced rows, which Ledger accounts are not; --strategies A,B runs a subset (with the ceiling) to look at a few.

@@ -138,6 +138,37 @@ internal static class Report
     static CellResult? Cell(ProviderRun run, string strategy, int hot, int workers) =>
         run.Cells.FirstOrDefault(c => c.Strategy == strategy && c.HotSet == hot && c.Workers == workers);
 
+    /// <summary>
+    /// One colour per strategy, the same in every chart: solid in process, dashed over HTTP. The ceilings are grey to
+    /// black (the per-transaction one thick), so no two series share a look.
+    /// </summary>
+    static void Style(ScottPlot.Plottables.Scatter line, string strategy)
+    {
+        if (Contention.IsCeiling(strategy))
+        {
+            var batched = strategy != Contention.Ceiling;
+            line.Color = batched ? Colors.Gray : Colors.Black;
+            line.LineWidth = batched ? 2 : 3;
+            line.LinePattern = batched ? LinePattern.Dotted : LinePattern.Dashed;
+            return;
+        }
+        var overHttp = strategy.EndsWith(HttpContention.Suffix, StringComparison.Ordinal);
+        var name = overHttp ? strategy[..^HttpContention.Suffix.Length] : strategy;
+        line.Color = Enum.TryParse<Shared.Concurrency.StrategyName>(name, out var known)
+            ? StrategyColours[(int)known % StrategyColours.Length]
+            : Colors.Magenta;
+        line.LinePattern = overHttp ? LinePattern.Dashed : LinePattern.Solid;
+        line.LineWidth = 2;
+    }
+
+    // Distinct hues (Okabe-Ito's colour-blind-safe set, black left to the ceiling) by StrategyName's order; the pale
+    // yellow goes to RedisLock, which the Ledger grid does not run.
+    static readonly Color[] StrategyColours =
+    [
+        Color.FromHex("#E69F00"), Color.FromHex("#56B4E9"), Color.FromHex("#009E73"), Color.FromHex("#D55E00"),
+        Color.FromHex("#0072B2"), Color.FromHex("#F0E442"), Color.FromHex("#CC79A7"), Color.FromHex("#8C564B"),
+    ];
+
     static void Chart(ProviderRun run, int hot, Func<CellResult, double> value, string label, string title, string path)
     {
         var plot = new Plot();
@@ -146,7 +177,7 @@ internal static class Report
             var cells = run.Cells.Where(c => c.Strategy == strategy && c.HotSet == hot).OrderBy(c => c.Workers).ToList();
             var line = plot.Add.Scatter(cells.Select(c => (double)c.Workers).ToArray(), cells.Select(value).ToArray());
             line.LegendText = strategy == Contention.Ceiling ? "raw SQL ceiling" : strategy;
-            if (strategy == Contention.Ceiling) { line.LineWidth = 3; line.LinePattern = LinePattern.Dashed; line.Color = Colors.Black; }
+            Style(line, strategy);
         }
         plot.Title(title);
         plot.XLabel("workers (W)");

@@ -42,15 +42,15 @@ internal static class Report
                 var worst = inProcess.MinBy(c => c.OpsPerSecond)!;
                 var (ratio, worstRatio) = (best.OpsPerSecond / ceiling.OpsPerSecond, worst.OpsPerSecond / ceiling.OpsPerSecond);
                 md.AppendLine(Invariant, $"- **{run.Provider}, uncontended (H = 10000, W = 16)**: the best strategy through the full stack, {best.Strategy}, reaches " +
-                                         $"**{ratio:P0}** of the ceiling ({best.OpsPerSecond:F0} against {ceiling.OpsPerSecond:F0} ops/s): target 80%, {(ratio >= 0.8 ? "met" : "**not met**")}. " +
-                                         $"The slowest, {worst.Strategy}, **{worstRatio:P0}**: target 60%, {(worstRatio >= 0.6 ? "met" : "**not met**")}.");
+                                         $"**{ratio:P0}** of the ceiling ({best.OpsPerSecond:F0} against {ceiling.OpsPerSecond:F0} ops/s): target 85%, {(ratio >= 0.85 ? "met" : "**not met**")}. " +
+                                         $"The slowest, {worst.Strategy}, **{worstRatio:P0}**: target 65%, {(worstRatio >= 0.65 ? "met" : "**not met**")}.");
             }
             if (ceiling is { OpsPerSecond: > 0 } && overHttp.Count > 0)
             {
                 var best = overHttp.MaxBy(c => c.OpsPerSecond)!;
                 var ratio = best.OpsPerSecond / ceiling.OpsPerSecond;
                 md.AppendLine(Invariant, $"- **{run.Provider}, over HTTP, same cell**, each request with its own Idempotency-Key: the best, {best.Strategy}, answers " +
-                                         $"**{ratio:P0}** of the in-process ceiling ({best.OpsPerSecond:F0} × 201 per second): target 50%, {(ratio >= 0.5 ? "met" : "**not met**")}.");
+                                         $"**{ratio:P0}** of the in-process ceiling ({best.OpsPerSecond:F0} × 201 per second): target 65%, {(ratio >= 0.65 ? "met" : "**not met**")}.");
             }
             var collapses = new List<string>();
             foreach (var strategy in Strategies(run))
@@ -112,9 +112,16 @@ internal static class Report
         if (Cell(run, writer, 2, 64) is not { } hot64 || Cell(run, Contention.Ceiling, 2, 64) is not { OpsPerSecond: > 0 } ceiling64) return;
         string Verdict(bool met) => met ? "met" : "**not met**";
         var times64 = hot64.OpsPerSecond / ceiling64.OpsPerSecond;
+        // Issue 34's targets: 8 times the per-transaction ceiling on PostgreSQL, 4 on MariaDB, and half the batched ceiling.
+        var target = run.Provider == nameof(Shared.Persistence.DatabaseKind.PostgreSql) ? 8 : 4;
         md.AppendLine(Invariant, $"- **{run.Provider}, SingleWriter at H = 2, W = 64**: {hot64.OpsPerSecond:F0} against the ceiling's {ceiling64.OpsPerSecond:F0} ops/s, " +
-                                 $"**{times64:F1} times** (target 5, aim 10): {Verdict(times64 >= 5)}; mean batch {hot64.MeanBatchSize:F1} units. " +
-                                 $"p99 {hot64.P99Ms:F1} ms against the ceiling's {ceiling64.P99Ms:F1} ms: {Verdict(hot64.P99Ms < ceiling64.P99Ms)}.");
+                                 $"**{times64:F1} times** (target {target}): {Verdict(times64 >= target)}; mean batch {hot64.MeanBatchSize:F1} units. " +
+                                 $"p99 {hot64.P99Ms:F1} ms against the ceiling's {ceiling64.P99Ms:F1} ms: {Verdict(hot64.P99Ms <= ceiling64.P99Ms)}.");
+        if (Cell(run, Contention.BatchedCeiling((int)Math.Round(hot64.MeanBatchSize)), 2, 64) is { OpsPerSecond: > 0 } batched)
+        {
+            var share = hot64.OpsPerSecond / batched.OpsPerSecond;
+            md.AppendLine(Invariant, $"  Against the batched raw ceiling at its own mean batch ({batched.Strategy}, {batched.OpsPerSecond:F0} ops/s): **{share:P0}** (target 50%): {Verdict(share >= 0.5)}.");
+        }
         if (Cell(run, writer, 2, 16) is { } hot16 && Cell(run, Contention.Ceiling, 2, 16) is { OpsPerSecond: > 0 } ceiling16)
         {
             var times16 = hot16.OpsPerSecond / ceiling16.OpsPerSecond;

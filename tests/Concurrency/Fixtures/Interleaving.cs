@@ -60,6 +60,9 @@ internal sealed class Interleaving<TDb>(IServiceProvider services, ITestOutputHe
         }
         var outcome = new Outcome(await CaptureAsync(run1), await CaptureAsync(run2), blocked, counters.Conflicts + (secondCounters?.Conflicts ?? 0));
         if (secondCounters is not null) output.WriteLine($"conflicts re-run: {counters.Conflicts} on the first stack, {secondCounters.Conflicts} on the second");
+        // A unit that failed is part of the outcome a test judges; its error belongs in the test's output.
+        if (outcome.First is { } firstError) output.WriteLine($"first unit failed: {firstError.GetType().Name}: {firstError.Message}");
+        if (outcome.Second is { } secondError) output.WriteLine($"second unit failed: {secondError.GetType().Name}: {secondError.Message}");
         return outcome;
     }
 

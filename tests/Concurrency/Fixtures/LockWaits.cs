@@ -16,13 +16,9 @@ internal static class LockWaits
     {
         var connection = probe.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SHOW ENGINE INNODB STATUS";
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) return 0;
-        var status = reader.GetString(2);
         var table = $" of table `{connection.Database}`.";
-        return status.Split("---TRANSACTION").Count(t => t.Contains("LOCK WAIT") && t.Contains("WAITING") && t.Contains(table));
+        return (await TransactionsSectionAsync(connection, ct)).Split("---TRANSACTION")
+            .Count(t => t.Contains("LOCK WAIT") && t.Contains("WAITING") && t.Contains(table));
     }
 
     /// <summary>What each waiting session of this database waits on: "index `i` of table `db`.`t`" from the engine status.</summary>
@@ -30,15 +26,29 @@ internal static class LockWaits
     {
         var connection = probe.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SHOW ENGINE INNODB STATUS";
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct)) return [];
         return System.Text.RegularExpressions.Regex
-            .Matches(reader.GetString(2), @"FOR THIS LOCK TO BE GRANTED:\s*\n\s*RECORD LOCKS [^\n]*?(index \S+ of table \S+)")
+            .Matches(await TransactionsSectionAsync(connection, ct), @"FOR THIS LOCK TO BE GRANTED:\s*\n\s*RECORD LOCKS [^\n]*?(index \S+ of table \S+)")
             .Select(m => m.Groups[1].Value)
             .Where(w => w.Contains($"`{connection.Database}`."))
             .ToList();
+    }
+
+    /// <summary>
+    /// The engine status's TRANSACTIONS section: the sessions as they are now. The LATEST DETECTED DEADLOCK section
+    /// before it also reads "LOCK WAIT" and "WAITING FOR THIS LOCK", about a deadlock long resolved; counted, it made
+    /// every session of a database that once deadlocked look blocked.
+    /// </summary>
+    static async Task<string> TransactionsSectionAsync(System.Data.Common.DbConnection connection, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SHOW ENGINE INNODB STATUS";
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return "";
+        var status = reader.GetString(2);
+        var start = status.IndexOf("\nTRANSACTIONS\n", StringComparison.Ordinal);
+        if (start < 0) throw new InvalidOperationException("The engine status has no TRANSACTIONS section.");
+        var end = status.IndexOf("\nFILE I/O\n", start, StringComparison.Ordinal);
+        return end < 0 ? status[start..] : status[start..end];
     }
 #else
     /// <summary>What each waiting session of this database waits on: the lock type and, for a relation's lock, the relation.</summary>

@@ -1,15 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Monolith.Shared.Concurrency;
 
 /// <summary>
-/// The SQL the sessions write by hand, from the EF model's names: the row load by keys, and quoted table and column
-/// names (the writes are <see cref="RowWriter"/>'s). Only identifiers from the model are spliced in; every value is a parameter.
+/// The SQL the sessions write by hand: the row load by keys, and the quoted table and column names of
+/// <see cref="TableShape"/>, which <see cref="RowWriter"/> writes with. Only identifiers from the model are spliced in; every value is a parameter.
 /// </summary>
 public sealed class RowSql(DbContext db)
 {
@@ -30,12 +27,7 @@ public sealed class RowSql(DbContext db)
     public (string Table, string Key, string Version) Names(IEntityType entity) =>
         (Table(entity), Column(entity, nameof(IVersioned.Id)), Column(entity, nameof(IVersioned.Version)));
 
-    public string Column(IEntityType entity, string property)
-    {
-        var store = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
-        return db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.FindProperty(property)!.GetColumnName(store)!);
-    }
+    public string Column(IEntityType entity, string property) => TableShape.For(db, entity).ColumnNamed(property);
 
-    public string Table(IEntityType entity) =>
-        db.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
+    public string Table(IEntityType entity) => TableShape.For(db, entity).Table;
 }

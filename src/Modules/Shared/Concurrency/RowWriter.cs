@@ -234,6 +234,9 @@ internal sealed class TableShape
     /// <summary>Columns the database fills in on INSERT (an identity key, the database clock), read back.</summary>
     public required IReadOnlyList<Column> Generated { get; init; }
     public bool KeyGenerated => Key.Any(Generated.Contains);
+
+    /// <summary>The quoted column of <paramref name="property"/>.</summary>
+    public string ColumnNamed(string property) => Columns.Single(c => c.Property.Name == property).Name;
     /// <summary>What an INSERT's RETURNING reads back: the key, to match rows to entries, and the generated columns.</summary>
     public required IReadOnlyList<Column> Returned { get; init; }
     /// <summary>"INSERT INTO table (columns) VALUES ", to which the rows' tuples are appended.</summary>

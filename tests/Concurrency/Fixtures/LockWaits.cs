@@ -14,22 +14,19 @@ internal static class LockWaits
     // while the engine's own status listed it under LOCK WAIT; the engine status is the reliable witness.
     public static async Task<long> CountAsync(DbContext probe, CancellationToken ct = default)
     {
-        var connection = probe.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
-        var table = $" of table `{connection.Database}`.";
-        return (await TransactionsSectionAsync(connection, ct)).Split("---TRANSACTION")
+        var table = $" of table `{probe.Database.GetDbConnection().Database}`.";
+        return (await TransactionsSectionAsync(probe, ct)).Split("---TRANSACTION")
             .Count(t => t.Contains("LOCK WAIT") && t.Contains("WAITING") && t.Contains(table));
     }
 
     /// <summary>What each waiting session of this database waits on: "index `i` of table `db`.`t`" from the engine status.</summary>
     public static async Task<IReadOnlyList<string>> WaitedOnAsync(DbContext probe, CancellationToken ct = default)
     {
-        var connection = probe.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
+        var section = await TransactionsSectionAsync(probe, ct);
         return System.Text.RegularExpressions.Regex
-            .Matches(await TransactionsSectionAsync(connection, ct), @"FOR THIS LOCK TO BE GRANTED:\s*\n\s*RECORD LOCKS [^\n]*?(index \S+ of table \S+)")
+            .Matches(section, @"FOR THIS LOCK TO BE GRANTED:\s*\n\s*RECORD LOCKS [^\n]*?(index \S+ of table \S+)")
             .Select(m => m.Groups[1].Value)
-            .Where(w => w.Contains($"`{connection.Database}`."))
+            .Where(w => w.Contains($"`{probe.Database.GetDbConnection().Database}`."))
             .ToList();
     }
 
@@ -38,8 +35,10 @@ internal static class LockWaits
     /// before it also reads "LOCK WAIT" and "WAITING FOR THIS LOCK", about a deadlock long resolved; counted, it made
     /// every session of a database that once deadlocked look blocked.
     /// </summary>
-    static async Task<string> TransactionsSectionAsync(System.Data.Common.DbConnection connection, CancellationToken ct)
+    static async Task<string> TransactionsSectionAsync(DbContext probe, CancellationToken ct)
     {
+        var connection = probe.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await probe.Database.OpenConnectionAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = "SHOW ENGINE INNODB STATUS";
         await using var reader = await command.ExecuteReaderAsync(ct);

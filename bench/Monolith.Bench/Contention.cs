@@ -10,16 +10,18 @@ namespace Monolith.Bench;
 
 /// <summary>
 /// The cells of a run: in process, every hot set with every worker count; over HTTP (<see cref="HttpContention"/>),
-/// the HTTP hot sets with the HTTP worker counts.
+/// the HTTP hot sets with the HTTP worker counts; the Portfolio (<see cref="PortfolioContention"/>), its hot sets of
+/// positions with its worker counts.
 /// </summary>
-public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, TimeSpan Warmup, TimeSpan Duration, int[] HttpHotSets, int[] HttpWorkers)
+public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, TimeSpan Warmup, TimeSpan Duration, int[] HttpHotSets, int[] HttpWorkers,
+    int[] PortfolioHotSets, int[] PortfolioWorkers)
 {
-    public static GridOptions Short => new("short", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), [2, 10_000], [16, 64]);
-    public static GridOptions Full => new("full", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8), [2, 10_000], [16, 64]);
+    public static GridOptions Short => new("short", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), [2, 10_000], [16, 64], [1, 1000], [16, 64]);
+    public static GridOptions Full => new("full", [2, 100, 10_000], [1, 16, 64], TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(8), [2, 10_000], [16, 64], [1, 1000], [16, 64]);
     /// <summary>A few seconds, to see the harness work; not a measurement.</summary>
-    public static GridOptions Smoke => new("smoke", [2, 100], [1, 4], TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), [2], [4]);
+    public static GridOptions Smoke => new("smoke", [2, 100], [1, 4], TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), [2], [4], [1, 10], [4]);
     /// <summary>The cells issue 11 names (H = 2 and 10000, W = 16 and 64), for a quick look; not the committed report.</summary>
-    public static GridOptions Probe => new("probe", [2, 10_000], [16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), [2, 10_000], [16, 64]);
+    public static GridOptions Probe => new("probe", [2, 10_000], [16, 64], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), [2, 10_000], [16, 64], [1, 1000], [16, 64]);
 
     public static GridOptions Named(string name) => name switch
     {
@@ -35,7 +37,7 @@ public sealed record GridOptions(string Name, int[] HotSets, int[] Workers, Time
 public sealed record CellResult(
     string Strategy, int HotSet, int Workers, double Seconds, long Committed, long GaveUp, long Reruns, long Deadlocks,
     long SerializationFailures, long LockTimeouts, double OpsPerSecond, double P50Ms, double P95Ms, double P99Ms, IReadOnlyList<string> Violations,
-    long Batches = 0, long BatchedUnits = 0, int LargestBatch = 0)
+    long Batches = 0, long BatchedUnits = 0, int LargestBatch = 0, long Refused = 0)
 {
     public bool Failed => Violations.Count > 0;
     public double RerunsPerCommit => Committed == 0 ? 0 : (double)Reruns / Committed;
@@ -61,11 +63,63 @@ internal sealed class Contention(LedgerScratch database)
     /// <summary>The ceilings every grid cell runs before the strategies: per transaction, then batched.</summary>
     public static IEnumerable<string> Ceilings => CeilingBatchSizes.Select(BatchedCeiling).Prepend(Ceiling);
 
-    public async Task<CellResult> RunCellAsync(string strategy, ServiceProvider? stack, int hotSet, int workers, GridOptions grid)
+    public Task<CellResult> RunCellAsync(string strategy, ServiceProvider? stack, int hotSet, int workers, GridOptions grid)
     {
-        using var conflicts = stack is null ? null : new ConflictCounter(stack.GetRequiredService<ConcurrencyMetrics>());
+        // A batched ceiling has one writer, as a SingleWriter partition has; the W workers stand for the clients it serves.
+        var batchSize = BatchSizeOf(strategy);
+        return MeasureAsync(strategy, hotSet, workers, batchSize > 0 ? 1 : workers, grid, stack?.GetRequiredService<ConcurrencyMetrics>(), database.CheckAsync,
+            async (w, keepGoing, ended) =>
+            {
+                // The full stack runs the Ledger race as the lab runs it; the ceiling, the same transfer in plain SQL.
+                var random = new Random(hotSet * 1000 + w);
+                (Guid, Guid) Pair()
+                {
+                    var i = random.Next(hotSet);
+                    return (database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet]);
+                }
+                if (stack is not null)
+                {
+                    await database.RunWorkerAsync(stack, hotSet, w, keepGoing, ended, CancellationToken.None);
+                    return 0;
+                }
+                if (batchSize > 0)
+                {
+                    await using var batched = await BatchedRawTransfer.OpenAsync(database, batchSize);
+                    while (keepGoing())
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        await batched.TransferAsync(Enumerable.Range(0, batchSize).Select(_ => Pair()).ToList(), 1m);
+                        // Each transfer of the batch committed when the batch did.
+                        for (var i = 0; i < batchSize; i++) ended(RaceOutcome.Committed, started);
+                    }
+                    return 0;
+                }
+                await using var raw = await RawTransfer.OpenAsync(database);
+                while (keepGoing())
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var (from, to) = Pair();
+                    await raw.TransferAsync(from, to, 1m);
+                    ended(RaceOutcome.Committed, started);
+                }
+                return raw.Retries;
+            });
+    }
+
+    /// <summary>One worker of a cell: operations while <paramref name="keepGoing"/> says so, each reported to <paramref name="ended"/>; returns the conflicts it re-ran itself (a ceiling, which has no strategy to count them).</summary>
+    public delegate Task<long> CellWorker(int worker, Func<bool> keepGoing, Action<RaceOutcome, long> ended);
+
+    /// <summary>
+    /// Runs <paramref name="running"/> workers for the grid's warm-up and duration and reports the cell as W =
+    /// <paramref name="workers"/>: what committed after the warm-up and how fast, the conflicts <paramref name="metrics"/>
+    /// counted meanwhile, and the violations <paramref name="check"/> finds afterwards.
+    /// </summary>
+    public static async Task<CellResult> MeasureAsync(string strategy, int hotSet, int workers, int running, GridOptions grid, ConcurrencyMetrics? metrics,
+        Func<Task<List<string>>> check, CellWorker worker)
+    {
+        using var conflicts = metrics is null ? null : new ConflictCounter(metrics);
         var latencies = new ConcurrentBag<double[]>();
-        long committed = 0, gaveUp = 0, rawRetries = 0;
+        long committed = 0, gaveUp = 0, refused = 0, rawRetries = 0;
         var started = Stopwatch.GetTimestamp();
         var measureFrom = started + (long)(grid.Warmup.TotalSeconds * Stopwatch.Frequency);
         var measureTo = measureFrom + (long)(grid.Duration.TotalSeconds * Stopwatch.Frequency);
@@ -73,9 +127,7 @@ internal sealed class Contention(LedgerScratch database)
         (long Total, long Deadlocks, long Serialization, long LockTimeouts, long Batches, long BatchedUnits) atStart = default;
         _ = Task.Delay(grid.Warmup).ContinueWith(_ => { atStart = conflicts?.Snapshot() ?? default; warmedUp.SetResult(); });
 
-        // A batched ceiling has one writer, as a SingleWriter partition has; the W workers stand for the clients it serves.
-        var batchSize = BatchSizeOf(strategy);
-        await Task.WhenAll(Enumerable.Range(0, batchSize > 0 ? 1 : workers).Select(w => Task.Run(async () =>
+        await Task.WhenAll(Enumerable.Range(0, running).Select(w => Task.Run(async () =>
         {
             var mine = new List<double>(4096);
             void Ended(RaceOutcome outcome, long started)
@@ -87,41 +139,9 @@ internal sealed class Contention(LedgerScratch database)
                     Interlocked.Increment(ref committed);
                 }
                 else if (outcome == RaceOutcome.GaveUp) Interlocked.Increment(ref gaveUp);
+                else Interlocked.Increment(ref refused);
             }
-            bool KeepGoing() => Stopwatch.GetTimestamp() < measureTo;
-
-            // The full stack runs the Ledger race as the lab runs it; the ceiling, the same transfer in plain SQL.
-            if (stack is not null) await database.RunWorkerAsync(stack, hotSet, w, KeepGoing, Ended, CancellationToken.None);
-            else if (batchSize > 0)
-            {
-                var random = new Random(hotSet * 1000 + w);
-                await using var raw = await BatchedRawTransfer.OpenAsync(database, batchSize);
-                while (KeepGoing())
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var batch = Enumerable.Range(0, batchSize).Select(_ =>
-                    {
-                        var i = random.Next(hotSet);
-                        return (database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet]);
-                    }).ToList();
-                    await raw.TransferAsync(batch, 1m);
-                    // Each transfer of the batch committed when the batch did.
-                    for (var i = 0; i < batchSize; i++) Ended(RaceOutcome.Committed, started);
-                }
-            }
-            else
-            {
-                var random = new Random(hotSet * 1000 + w);
-                await using var raw = await RawTransfer.OpenAsync(database);
-                while (KeepGoing())
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var i = random.Next(hotSet);
-                    await raw.TransferAsync(database.Accounts[i], database.Accounts[(i + 1 + random.Next(hotSet - 1)) % hotSet], 1m);
-                    Ended(RaceOutcome.Committed, started);
-                }
-                Interlocked.Add(ref rawRetries, raw.Retries);
-            }
+            Interlocked.Add(ref rawRetries, await worker(w, () => Stopwatch.GetTimestamp() < measureTo, Ended));
             latencies.Add([.. mine]);
         })));
         await warmedUp.Task;
@@ -132,8 +152,8 @@ internal sealed class Contention(LedgerScratch database)
         var seconds = grid.Duration.TotalSeconds;
         return new CellResult(strategy, hotSet, workers, seconds, committed, gaveUp,
             atEnd.Item1 - atStart.Total, atEnd.Item2 - atStart.Deadlocks, atEnd.Item3 - atStart.Serialization, atEnd.Item4 - atStart.LockTimeouts,
-            committed / seconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), await database.CheckAsync(),
-            atEnd.Item5 - atStart.Batches, atEnd.Item6 - atStart.BatchedUnits, conflicts?.LargestBatch ?? 0);
+            committed / seconds, Percentile(0.50), Percentile(0.95), Percentile(0.99), await check(),
+            atEnd.Item5 - atStart.Batches, atEnd.Item6 - atStart.BatchedUnits, conflicts?.LargestBatch ?? 0, refused);
     }
 
     /// <summary>Conflicts re-run by one service provider's strategies, by reason; and SingleWriter's committed batches.</summary>

@@ -60,14 +60,16 @@ switch (mode)
         }
         static void Print(CellResult cell) =>
             Console.WriteLine($"{DatabaseProvider.Current,-10} H={cell.HotSet,-5} W={cell.Workers,-3} {cell.Strategy,-20} {cell.OpsPerSecond,8:F0} ops/s  p99 {cell.P99Ms,7:F1} ms  " +
-                              $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Batches > 0 ? $"batch {cell.MeanBatchSize,6:F1}  " : "")}{(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
+                              $"re-runs/op {cell.RerunsPerCommit,5:F2}  gave up {cell.GaveUp,4}  {(cell.Refused > 0 ? $"refused {cell.Refused,4}  " : "")}{(cell.Batches > 0 ? $"batch {cell.MeanBatchSize,6:F1}  " : "")}{(cell.Failed ? "INVARIANTS FAILED: " + string.Join("; ", cell.Violations) : "invariants hold")}");
         foreach (var stack in stacks.Values) await stack.DisposeAsync();
+        // --portfolio off leaves the Portfolio's cells out.
+        var portfolio = Option("portfolio", "on") == "off" ? [] : await PortfolioContention.RunGridAsync(strategies, grid, Print);
         if (overHttp) cells.AddRange(await HttpContention.RunGridAsync(database, strategies, grid));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        var run = new ProviderRun(DatabaseProvider.Current.ToString(), grid.Name, DateTimeOffset.UtcNow, Machine.Describe(), await Machine.VersionsAsync(database), grid.Warmup.TotalSeconds, grid.Duration.TotalSeconds, cells);
+        var run = new ProviderRun(DatabaseProvider.Current.ToString(), grid.Name, DateTimeOffset.UtcNow, Machine.Describe(), await Machine.VersionsAsync(database), grid.Warmup.TotalSeconds, grid.Duration.TotalSeconds, cells, portfolio);
         await File.WriteAllTextAsync(output, JsonSerializer.Serialize(run, json));
         Console.WriteLine($"wrote {output}");
-        return cells.Any(c => c.Failed) ? 1 : 0;
+        return cells.Concat(portfolio).Any(c => c.Failed) ? 1 : 0;
     }
     case "cost":
     {
@@ -128,12 +130,13 @@ switch (mode)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: contention [--grid short|full] [--out file.json] | cost [--out dir] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir] | galera [--strategies A,B] [--hot 8,10000] [--connections-per-host N] [--repetitions N] [--seconds S] [--doc docs/scale-out.md] (MySql build)");
+        Console.Error.WriteLine("usage: contention [--grid short|full|probe|smoke] [--strategies A,B] [--http off] [--portfolio off] [--out file.json] | cost [--out dir] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir] | galera [--strategies A,B] [--hot 8,10000] [--connections-per-host N] [--repetitions N] [--seconds S] [--doc docs/scale-out.md] (MySql build)");
         return 2;
 }
 
 public sealed record ProviderRun(
-    string Provider, string Grid, DateTimeOffset At, string Machine, string Versions, double WarmupSeconds, double DurationSeconds, List<CellResult> Cells);
+    string Provider, string Grid, DateTimeOffset At, string Machine, string Versions, double WarmupSeconds, double DurationSeconds, List<CellResult> Cells,
+    List<CellResult>? PortfolioCells = null);
 
 internal static class Machine
 {

@@ -22,7 +22,10 @@ internal static class Report
         md.AppendLine("insert the transfer, two updates, two entries, commit. Every strategy's throughput is given as a ratio to the ceiling");
         md.AppendLine("measured in the same run, right before it, so the figures survive a noisy machine. After every cell the money invariants");
         md.AppendLine("are checked (the sum of all balances, each balance against its entries); a cell that breaks them is marked FAILED.");
-        md.AppendLine("RedisLock is not in the grid: Ledger rows store no fencing token (docs/trading.md).");
+        md.AppendLine("RedisLock is not in the grid: Ledger rows store no fencing token (docs/trading.md). Each provider's section also has");
+        md.AppendLine("the Portfolio's RecordTransaction, the lab's Portfolio race, against a raw-SQL ceiling of its own: lock the position,");
+        md.AppendLine("read the holding before the trade and the snapshots after it, insert the transaction and its snapshot, rewrite the later");
+        md.AppendLine("snapshots, update the position, commit; its invariants are the race suite's Portfolio checks.");
         md.AppendLine();
         foreach (var run in runs)
             md.AppendLine(Invariant, $"- **{run.Provider}**: {run.Grid} grid, {run.At:yyyy-MM-dd HH:mm} UTC, {run.WarmupSeconds:F0} s warm-up + {run.DurationSeconds:F0} s per cell; {run.Machine}; {run.Versions}.");
@@ -65,6 +68,7 @@ internal static class Report
             if (ceiling16 is { OpsPerSecond: > 0 } && ceiling64 is not null)
                 md.AppendLine(Invariant, $"  The raw-SQL ceiling itself keeps {ceiling64.OpsPerSecond / ceiling16.OpsPerSecond:P0} of its W = 16 throughput there.");
             SingleWriterTargets(run, md);
+            PortfolioSummary(run, md);
         }
         md.AppendLine();
 
@@ -81,18 +85,17 @@ internal static class Report
                 md.AppendLine($"![{run.Provider} H={hot} throughput](benchmarks/{throughput}) ![{run.Provider} H={hot} p99](benchmarks/{p99})");
                 md.AppendLine();
             }
-            md.AppendLine("| H | W | strategy | ops/s | of ceiling | p50 ms | p95 ms | p99 ms | re-runs / op | gave up (409) | deadlocks | serialization failures | lock timeouts | units per batch (mean, max) | invariants |");
-            md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-            foreach (var cell in run.Cells)
+            Table(run.Cells, md);
+            if (run.PortfolioCells is { Count: > 0 } portfolio)
             {
-                var ceiling = Cell(run, Contention.Ceiling, cell.HotSet, cell.Workers);
-                var ratio = ceiling is { OpsPerSecond: > 0 } ? (cell.OpsPerSecond / ceiling.OpsPerSecond).ToString("P0", Invariant) : "-";
-                md.AppendLine(Invariant, $"| {cell.HotSet} | {cell.Workers} | {cell.Strategy} | {cell.OpsPerSecond:F0} | {ratio} | {cell.P50Ms:F1} | {cell.P95Ms:F1} | {cell.P99Ms:F1} | " +
-                                         $"{Counted(cell, $"{cell.RerunsPerCommit:F2}")} | {cell.GaveUp} | {Counted(cell, $"{cell.Deadlocks}")} | " +
-                                         $"{Counted(cell, $"{cell.SerializationFailures}")} | {Counted(cell, $"{cell.LockTimeouts}")} | " +
-                                         $"{(cell.Batches > 0 ? string.Create(Invariant, $"{cell.MeanBatchSize:F1}, {cell.LargestBatch}") : "-")} | {(cell.Failed ? "**FAILED**: " + string.Join("; ", cell.Violations) : "hold")} |");
+                md.AppendLine($"### {run.Provider}: Portfolio RecordTransaction against its own ceiling");
+                md.AppendLine();
+                md.AppendLine("H is the number of hot positions (one token in each of H portfolios); one trade in four is backdated into the");
+                md.AppendLine("position's history, so the snapshots after it are rewritten. Refused: oversells, answered 422 by the stack and rolled");
+                md.AppendLine("back by the ceiling alike.");
+                md.AppendLine();
+                Table(portfolio, md);
             }
-            md.AppendLine();
             md.AppendLine($"### {run.Provider}: cost per transfer through the stack, one connection, no contention (BenchmarkDotNet)");
             md.AppendLine();
             md.AppendLine(costs.TryGetValue(run.Provider, out var cost) && cost is not null
@@ -103,6 +106,39 @@ internal static class Report
 
         md.Append(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Reading.md")));
         await File.WriteAllTextAsync(Path.Combine(docs, "benchmarks.md"), md.ToString());
+    }
+
+    /// <summary>One row per cell, each against the per-transaction ceiling of the same hot set and worker count among <paramref name="cells"/>.</summary>
+    static void Table(IReadOnlyList<CellResult> cells, StringBuilder md)
+    {
+        md.AppendLine("| H | W | strategy | ops/s | of ceiling | p50 ms | p95 ms | p99 ms | re-runs / op | gave up (409) | refused (422) | deadlocks | serialization failures | lock timeouts | units per batch (mean, max) | invariants |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var cell in cells)
+        {
+            var ceiling = cells.FirstOrDefault(c => c.Strategy == Contention.Ceiling && c.HotSet == cell.HotSet && c.Workers == cell.Workers);
+            var ratio = ceiling is { OpsPerSecond: > 0 } ? (cell.OpsPerSecond / ceiling.OpsPerSecond).ToString("P0", Invariant) : "-";
+            md.AppendLine(Invariant, $"| {cell.HotSet} | {cell.Workers} | {cell.Strategy} | {cell.OpsPerSecond:F0} | {ratio} | {cell.P50Ms:F1} | {cell.P95Ms:F1} | {cell.P99Ms:F1} | " +
+                                     $"{Counted(cell, $"{cell.RerunsPerCommit:F2}")} | {cell.GaveUp} | {cell.Refused} | {Counted(cell, $"{cell.Deadlocks}")} | " +
+                                     $"{Counted(cell, $"{cell.SerializationFailures}")} | {Counted(cell, $"{cell.LockTimeouts}")} | " +
+                                     $"{(cell.Batches > 0 ? string.Create(Invariant, $"{cell.MeanBatchSize:F1}, {cell.LargestBatch}") : "-")} | {(cell.Failed ? "**FAILED**: " + string.Join("; ", cell.Violations) : "hold")} |");
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>The Portfolio's cells in one line per hot set: the best and the slowest strategy against its own ceiling.</summary>
+    static void PortfolioSummary(ProviderRun run, StringBuilder md)
+    {
+        if (run.PortfolioCells is not { Count: > 0 } cells) return;
+        foreach (var group in cells.GroupBy(c => (c.HotSet, c.Workers)))
+        {
+            var ceiling = group.FirstOrDefault(c => c.Strategy == Contention.Ceiling);
+            var strategies = group.Where(c => !Contention.IsCeiling(c.Strategy)).ToList();
+            if (ceiling is not { OpsPerSecond: > 0 } || strategies.Count == 0) continue;
+            var (best, worst) = (strategies.MaxBy(c => c.OpsPerSecond)!, strategies.MinBy(c => c.OpsPerSecond)!);
+            md.AppendLine(Invariant, $"- **{run.Provider}, Portfolio RecordTransaction, H = {group.Key.HotSet} position{(group.Key.HotSet == 1 ? "" : "s")}, W = {group.Key.Workers}**: " +
+                                     $"best {best.Strategy} {best.OpsPerSecond / ceiling.OpsPerSecond:P0} of its ceiling ({best.OpsPerSecond:F0} against {ceiling.OpsPerSecond:F0} ops/s), " +
+                                     $"slowest {worst.Strategy} {worst.OpsPerSecond / ceiling.OpsPerSecond:P0}; no target set.");
+        }
     }
 
     /// <summary>The linearized writer's targets (issue 10), each against the ceiling or PessimisticRowLock of the same run.</summary>

@@ -58,12 +58,30 @@ internal sealed class PortfolioTradeRace : IRaceWorkload
         }
     }
 
-    sealed class Arena(ServiceProvider stack, Guid[] portfolios) : IRaceArena
+    /// <summary>The store's name of one of the Portfolio's tables, for the bench's raw-SQL ceiling.</summary>
+    internal static string Table(string name) => DatabaseProvider.ModuleTable(PortfolioDbContext.StoreName, name);
+
+    /// <summary>One trade the race sends: in the position of portfolio <paramref name="Portfolio"/>, executed at <paramref name="ExecutedAt"/>.</summary>
+    internal readonly record struct Trade(int Portfolio, Guid PositionId, RandomTrade Order, DateTimeOffset ExecutedAt);
+
+    internal sealed class Arena(ServiceProvider stack, Guid[] portfolios) : IRaceArena
     {
         // Each portfolio's clock: the minutes handed out so far after Start.
         readonly long[] _minutes = new long[portfolios.Length];
 
         public ConcurrencyMetrics Metrics => stack.GetRequiredService<ConcurrencyMetrics>();
+
+        /// <summary>
+        /// The next trade of a worker drawing from <paramref name="random"/>: a random portfolio of the hot set, one in
+        /// four backdated. The bench's ceiling sends the same trades on the driver.
+        /// </summary>
+        internal Trade NextTrade(Random random)
+        {
+            var i = random.Next(portfolios.Length);
+            var order = RandomTrade.Next(random);
+            var executedAt = random.Next(4) == 0 ? Backdated(i, random) : Start.AddMinutes(Interlocked.Increment(ref _minutes[i]));
+            return new Trade(i, Position.IdFor(portfolios[i], Symbol), order, executedAt);
+        }
 
         public async Task RunWorkerAsync(int worker, Func<bool> keepGoing, Action<RaceOutcome, long> ended, CancellationToken ct)
         {
@@ -73,13 +91,11 @@ internal sealed class PortfolioTradeRace : IRaceWorkload
             while (keepGoing() && !ct.IsCancellationRequested)
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var i = random.Next(portfolios.Length);
-                var trade = RandomTrade.Next(random);
-                var executedAt = random.Next(4) == 0 ? Backdated(i, random) : Start.AddMinutes(Interlocked.Increment(ref _minutes[i]));
+                var (i, _, order, executedAt) = NextTrade(random);
                 RaceOutcome outcome;
                 try
                 {
-                    await mediator.Send(new RecordTransaction(Trader, portfolios[i], Symbol, trade.Side, trade.Quantity, trade.UnitPrice, trade.LocalUnitPrice,
+                    await mediator.Send(new RecordTransaction(Trader, portfolios[i], Symbol, order.Side, order.Quantity, order.UnitPrice, order.LocalUnitPrice,
                         executedAt, Guid.NewGuid().ToString()), ct);
                     outcome = RaceOutcome.Committed;
                 }

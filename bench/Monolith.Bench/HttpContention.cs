@@ -53,28 +53,43 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
     };
 
     /// <summary>
-    /// A new Host answers slowly until the JIT has tiered its hot paths up and its pools are full: a short grid's 1-s
-    /// warm-up once measured 674 req/s in a cell that gave 1,710 at full length. So each new process is loaded on the
-    /// cold set, second by second, until two seconds in a row agree within <see cref="Steady"/> (at most
-    /// <see cref="MaxWarmupSeconds"/>), before any cell counts.
+    /// A new Host answers slowly until the JIT has tiered its hot paths up: a short grid's 1-s warm-up once measured
+    /// 674 req/s in a cell that gave 1,710 at full length. On two busy cores that takes tens of seconds, and the rate
+    /// climbs so unevenly that two seconds in a row can agree long before it is done. So each new process is loaded
+    /// on the cold set, second by second, until the JIT itself is done: two seconds in a row in which it spent under
+    /// <see cref="JitQuiet"/> compiling (its own count, on the Host's /metrics), at most <see cref="MaxWarmupSeconds"/>.
     /// </summary>
-    async Task WarmUntilSteadyAsync(string strategy)
+    internal async Task WarmUntilSteadyAsync(string strategy)
     {
         var accounts = database.Accounts;
-        var rates = new List<double>();
-        while (rates.Count < MaxWarmupSeconds)
+        using var client = new HttpClient { BaseAddress = host };
+        var seconds = new List<(double Rate, double JitMs)>();
+        var jit = await JitSecondsAsync(client);
+        while (seconds.Count < MaxWarmupSeconds)
         {
             var second = await WrkAsync(host, accounts, connections: 16, TimeSpan.FromSeconds(1));
-            rates.Add(second.Statuses.GetValueOrDefault(201));
-            if (rates.Count >= 2 && Math.Abs(rates[^1] - rates[^2]) <= Steady * Math.Max(rates[^1], rates[^2])) break;
+            var jitNow = await JitSecondsAsync(client);
+            seconds.Add((second.Statuses.GetValueOrDefault(201), (jitNow - jit) * 1000));
+            jit = jitNow;
+            if (seconds.Count >= 2 && seconds[^2..].All(s => s.JitMs < JitQuiet.TotalMilliseconds)) break;
         }
         await database.SettleAsync();
-        Console.WriteLine($"{DatabaseProvider.Current,-10} {strategy + Suffix}: a new Host, warmed {rates.Count} s until steady: " +
-                          string.Join(", ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture))) + " req/s");
+        Console.WriteLine($"{DatabaseProvider.Current,-10} {strategy + Suffix}: a new Host, warmed {seconds.Count} s until the JIT was quiet (req/s, ms compiling): " +
+                          string.Join(", ", seconds.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Rate:F0}/{s.JitMs:F0}"))));
     }
 
-    const double Steady = 0.10;
-    const int MaxWarmupSeconds = 20;
+    static readonly TimeSpan JitQuiet = TimeSpan.FromMilliseconds(10);
+    const int MaxWarmupSeconds = 90;
+
+    /// <summary>The seconds the Host's JIT has spent compiling since it started (the runtime's own counter).</summary>
+    internal static async Task<double> JitSecondsAsync(HttpClient client) =>
+        MetricValue(await client.GetStringAsync("/metrics"), "dotnet_jit_compilation_time_seconds_total");
+
+    /// <summary>One counter's value in a Prometheus scrape.</summary>
+    internal static double MetricValue(string scrape, string name) =>
+        Regex.Match(scrape, $@"^{Regex.Escape(name)}(?:\{{[^}}]*\}})? (\S+)", RegexOptions.Multiline) is { Success: true } match
+            ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"The Host's /metrics carries no {name}.");
 
     public async Task<CellResult> RunCellAsync(string strategy, int hotSet, int workers, GridOptions grid)
     {
@@ -92,11 +107,14 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
 
     public sealed record WrkRun(Dictionary<int, long> Statuses, double P50Ms, double P95Ms, double P99Ms);
 
-    /// <summary>wrk against <paramref name="host"/>'s transfers for <paramref name="duration"/>, with keys no other run shares.</summary>
-    public static async Task<WrkRun> WrkAsync(Uri host, IEnumerable<Guid> accounts, int connections, TimeSpan duration, int threads = 2)
+    /// <summary>
+    /// wrk against <paramref name="host"/>'s transfers of <paramref name="amount"/> for <paramref name="duration"/>, with
+    /// keys no other run shares. An amount of 0 is refused by the validator (400) before any database work.
+    /// </summary>
+    public static async Task<WrkRun> WrkAsync(Uri host, IEnumerable<Guid> accounts, int connections, TimeSpan duration, int threads = 2, int amount = 1)
     {
         var script = Path.Combine(Path.GetTempPath(), $"monolith-transfers-{Guid.NewGuid():N}.lua");
-        await File.WriteAllTextAsync(script, Script(accounts));
+        await File.WriteAllTextAsync(script, Script(accounts, amount));
         try
         {
             return await WrkAsync(host, script, connections, duration, threads);
@@ -150,7 +168,7 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
     /// processes may start in the same second, and Lua's generator is not seeded before init); each counts its
     /// answers by status, and done() prints the totals and the latency percentiles (microseconds) in lines the bench parses.
     /// </summary>
-    static string Script(IEnumerable<Guid> accounts)
+    static string Script(IEnumerable<Guid> accounts, int amount)
     {
         static string Token() => Monolith.Host.AccessTokens.Mint(
             Monolith.Host.AccessTokenOptions.Development(Path.Combine(HostProcess.RepositoryRoot(), "src", "Host")), LedgerScratch.Owner.Subject);
@@ -174,7 +192,7 @@ internal sealed partial class HttpContention(LedgerScratch database, Uri host)
               local a = math.random(#accounts)
               local b = math.random(#accounts - 1)
               if b >= a then b = b + 1 end
-              local body = '{"fromAccountId":"' .. accounts[a] .. '","toAccountId":"' .. accounts[b] .. '","amount":1}'
+              local body = '{"fromAccountId":"' .. accounts[a] .. '","toAccountId":"' .. accounts[b] .. '","amount":{{amount}}}'
               return wrk.format("POST", nil, { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer {{Token()}}", ["Idempotency-Key"] = prefix .. "-" .. counter }, body)
             end
             function response(status, headers, body)

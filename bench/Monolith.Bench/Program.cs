@@ -11,7 +11,7 @@ using Monolith.Lab;
 using Monolith.Shared.Concurrency;
 using Monolith.Shared.Persistence;
 
-// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|profile|report|matrix|galera [options]; ./dev bench drives it.
+// dotnet run --project bench/Monolith.Bench -c Release -p:Database=<provider> -- contention|cost|profile|requests|report|matrix|galera [options]; ./dev bench drives it.
 var mode = args.FirstOrDefault() ?? "contention";
 string Option(string name, string fallback) => args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
 var json = new JsonSerializerOptions { WriteIndented = true };
@@ -88,6 +88,14 @@ switch (mode)
         await Profile.RunAsync(strategies, int.Parse(Option("transfers", "2000")), args.Contains("--allocations"), args.Contains("--stages"));
         return 0;
     }
+    case "requests":
+    {
+        if (!HttpContention.WrkIsInstalled(warnIfNot: true)) return 2;
+        foreach (var m in await RequestCost.RunAsync(Option("strategy", nameof(StrategyName.PessimisticRowLock)), int.Parse(Option("connections", "16")),
+                     TimeSpan.FromSeconds(double.Parse(Option("seconds", "8"))), args.Contains("--committed-only")))
+            Console.WriteLine($"{DatabaseProvider.Current,-10} {m.Request,-26} {m.Status}  {m.RequestsPerSecond,7:F0} req/s  {m.CpuMicrosecondsPerRequest,6:F0} µs CPU  {m.KilobytesPerRequest,6:F1} KB per request (the Host's)");
+        return 0;
+    }
     case "galera":
     {
         // The MySql build against ./dev cluster: the Ledger over HTTP through one node and through three (docs/scale-out.md).
@@ -130,7 +138,7 @@ switch (mode)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: contention [--grid short|full|probe|smoke] [--strategies A,B] [--http off] [--portfolio off] [--out file.json] | cost [--out dir] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir] | galera [--strategies A,B] [--hot 8,10000] [--connections-per-host N] [--repetitions N] [--seconds S] [--doc docs/scale-out.md] (MySql build)");
+        Console.Error.WriteLine("usage: contention [--grid short|full|probe|smoke] [--strategies A,B] [--http off] [--portfolio off] [--out file.json] | cost [--out dir] | requests [--strategy S] [--connections N] [--seconds S] [--committed-only] | profile [--strategies A,B] [--transfers N] [--allocations] [--stages] | report [--in dir] [--docs dir] | galera [--strategies A,B] [--hot 8,10000] [--connections-per-host N] [--repetitions N] [--seconds S] [--doc docs/scale-out.md] (MySql build)");
         return 2;
 }
 

@@ -30,15 +30,16 @@ internal static class HostTelemetry
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
-            })
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(Telemetry.CommandSource, Telemetry.AttemptSource, DatabaseProvider.ClientTelemetryName)
-                    // A scrape or a probe every few seconds would bury the requests worth reading.
-                    .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments(MetricsPath) && !http.Request.Path.StartsWithSegments("/health"))
-                    .AddHttpClientInstrumentation();
             });
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpoint])) telemetry.UseOtlpExporter();
+        // Spans cost every request their allocations whether or not anyone reads them, so they are made only when
+        // there is a collector to send them to: with no listener, ASP.NET Core, the commands and the driver make none.
+        if (string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpoint])) return;
+        telemetry.WithTracing(tracing => tracing
+                .AddSource(Telemetry.CommandSource, Telemetry.AttemptSource, DatabaseProvider.ClientTelemetryName)
+                // A scrape or a probe every few seconds would bury the requests worth reading.
+                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments(MetricsPath) && !http.Request.Path.StartsWithSegments("/health"))
+                .AddHttpClientInstrumentation())
+            .UseOtlpExporter();
     }
 
     public static void MapHostTelemetry(this WebApplication app) => app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();

@@ -27,6 +27,17 @@ internal sealed class HostProcess : IAsyncDisposable
     public int Port { get; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>The CPU time the running Host process has used so far, user and kernel.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            var process = _process ?? throw new InvalidOperationException("The Host is not running.");
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Every line the Host's processes have written so far, across restarts.</summary>
     public IReadOnlyList<string> Output => _output.ToArray();
 

@@ -75,22 +75,28 @@ internal sealed class RowWriter
     void Update(EntityEntry entry, RowGuard? guard)
     {
         var shape = TableShape.For(_db, entry.Metadata);
+        var modified = shape.ModifiedColumns(entry);
         var statement = new Statement(entry);
-        var sets = shape.Columns
-            .Where(c => !c.IsKey && entry.Property(c.Property).IsModified)
-            .Select(c => $"{c.Name} = {statement.Add(this, c.Mapping, entry.Property(c.Property).CurrentValue)}")
-            .ToList();
-        var condition = string.Join(" AND ", shape.Key.Select(c => $"{c.Name} = {statement.Add(this, c.Mapping, entry.Property(c.Property).OriginalValue)}"));
-        if (guard is not null && entry.Entity is IVersioned)
+        var (current, original) = (entry.CurrentValues, entry.OriginalValues);
+        foreach (var column in shape.Columns.Where((_, i) => (modified & 1UL << i) != 0)) statement.Add(this, column.Mapping, current[column.Property]);
+        foreach (var column in shape.Key) statement.Add(this, column.Mapping, original[column.Property]);
+        if (guard is null || entry.Entity is not IVersioned)
         {
-            var read = (long)entry.Property(nameof(IVersioned.Version)).OriginalValue!;
+            if (modified == 0) return;
+            statement.Sql = shape.UpdateSql(modified);
+        }
+        else
+        {
+            // A guard's condition and assignments are its own SQL, built per row after the plain ones' placeholders.
+            var sets = shape.Columns.Where((_, i) => (modified & 1UL << i) != 0).Select((c, i) => $"{c.Name} = {TableShape.Placeholder(i)}").ToList();
+            var condition = string.Join(" AND ", shape.Key.Select((c, i) => $"{c.Name} = {TableShape.Placeholder(sets.Count + i)}"));
+            var read = (long)original[nameof(IVersioned.Version)]!;
             var (check, extraSets) = guard.Condition(entry, statement.Add(this, null, read), value => statement.Add(this, null, value));
-            condition += $" AND {check}";
             sets.AddRange(extraSets);
+            if (sets.Count == 0) return;
+            statement.Sql = $"UPDATE {shape.Table} SET {string.Join(", ", sets)} WHERE {condition} AND {check}";
             statement.Refused = () => guard.Refused(entry, read);
         }
-        if (sets.Count == 0) return;
-        statement.Sql = $"UPDATE {shape.Table} SET {string.Join(", ", sets)} WHERE {condition}";
         statement.ExpectsOneRow = true;
         _pending.Add(statement);
     }
@@ -102,9 +108,12 @@ internal sealed class RowWriter
         var perStatement = shape.KeyGenerated ? 1 : TableShape.RowsPerInsert;
         foreach (var chunk in rows.Chunk(perStatement))
         {
-            var statement = new Statement(chunk[0]);
-            var values = chunk.Select(entry => "(" + string.Join(", ", shape.Inserted.Select(c => statement.Add(this, c.Mapping, entry.Property(c.Property).CurrentValue))) + ")");
-            statement.Sql = $"{shape.InsertInto}{string.Join(", ", values)}{shape.Returning}";
+            var statement = new Statement(chunk[0]) { Sql = shape.InsertSql(chunk.Length) };
+            foreach (var entry in chunk)
+            {
+                var values = entry.CurrentValues;
+                foreach (var column in shape.Inserted) statement.Add(this, column.Mapping, values[column.Property]);
+            }
             if (shape.Generated.Count > 0) statement.ReadBack = (reader, ct) => shape.ReadGeneratedAsync(reader, chunk, ct);
             _pending.Add(statement);
         }
@@ -243,6 +252,40 @@ internal sealed class TableShape
     public required string InsertInto { get; init; }
     /// <summary>" RETURNING …" of <see cref="Returned"/>, or "" when the database generates nothing.</summary>
     public required string Returning { get; init; }
+
+    readonly ConcurrentDictionary<int, string> _insertSql = new();
+    readonly ConcurrentDictionary<ulong, string> _updateSql = new();
+
+    /// <summary>The columns of <paramref name="entry"/> the unit changed, one bit per column of <see cref="Columns"/>; never a key.</summary>
+    public ulong ModifiedColumns(EntityEntry entry)
+    {
+        ulong modified = 0;
+        for (var i = 0; i < Columns.Count; i++)
+            if (!Columns[i].IsKey && entry.Property(Columns[i].Property).IsModified) modified |= 1UL << i;
+        return modified;
+    }
+
+    /// <summary>
+    /// The UPDATE by key of the <paramref name="modified"/> columns, built once per set of columns: its parameters are
+    /// those columns' new values in <see cref="Columns"/>' order, then the key's values.
+    /// </summary>
+    public string UpdateSql(ulong modified) => _updateSql.GetOrAdd(modified, static (modified, shape) =>
+    {
+        var sets = shape.Columns.Where((_, i) => (modified & 1UL << i) != 0).Select((c, i) => $"{c.Name} = {Placeholder(i)}").ToList();
+        var key = shape.Key.Select((c, i) => $"{c.Name} = {Placeholder(sets.Count + i)}");
+        return $"UPDATE {shape.Table} SET {string.Join(", ", sets)} WHERE {string.Join(" AND ", key)}";
+    }, this);
+
+    /// <summary>
+    /// The INSERT of <paramref name="rows"/> rows, built once per row count: its parameters are the rows' inserted
+    /// columns, row by row, in <see cref="Inserted"/>'s order.
+    /// </summary>
+    public string InsertSql(int rows) => _insertSql.GetOrAdd(rows, static (rows, shape) =>
+    {
+        var width = shape.Inserted.Count;
+        var tuples = Enumerable.Range(0, rows).Select(row => "(" + string.Join(", ", Enumerable.Range(row * width, width).Select(Placeholder)) + ")");
+        return $"{shape.InsertInto}{string.Join(", ", tuples)}{shape.Returning}";
+    }, this);
     /// <summary>Principals before their dependents: 0 for a table with no foreign key to another table, else one more than its principals.</summary>
     public required int InsertRank { get; init; }
 
@@ -255,6 +298,7 @@ internal sealed class TableShape
         var key = entity.FindPrimaryKey()!.Properties;
         var columns = entity.GetProperties().Select(p => new Column(p, quote.DelimitIdentifier(p.GetColumnName(store)!), (RelationalTypeMapping)p.GetTypeMapping(),
             key.Contains(p), Reader(p))).ToList();
+        if (columns.Count > 64) throw new NotSupportedException($"{entity.Name} has {columns.Count} columns; the write path tracks at most 64 per row.");
         var generated = columns.Where(c => IsStoreGenerated(c.Property)).ToList();
         var keyColumns = columns.Where(c => c.IsKey).OrderBy(c => key.ToList().IndexOf(c.Property)).ToList();
         var inserted = columns.Except(generated).ToList();
@@ -324,12 +368,17 @@ internal sealed class TableShape
 
     static string KeyText(IEnumerable<object?> values) => string.Join('\u001f', values);
 
+    /// <summary>The placeholder of the parameter at <paramref name="position"/>, made once: every statement names them.</summary>
+    public static string Placeholder(int position) => position < Placeholders.Length ? Placeholders[position] : PlaceholderText(position);
+
+    static readonly string[] Placeholders = Enumerable.Range(0, 512).Select(PlaceholderText).ToArray();
+
 #if MYSQL
-    public static string Placeholder(int position) => $"@p{position}";
-    public static string ParameterName(int position) => $"@p{position}";
+    static string PlaceholderText(int position) => $"@p{position}";
+    public static string ParameterName(int position) => Placeholder(position);
 #else
     // Positional parameters: Npgsql sends the SQL as written, without rewriting named ones.
-    public static string Placeholder(int position) => $"${position + 1}";
+    static string PlaceholderText(int position) => $"${position + 1}";
     public static string ParameterName(int position) => "";
 #endif
 }

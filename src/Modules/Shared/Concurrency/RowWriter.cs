@@ -246,12 +246,16 @@ internal sealed class TableShape
 
     /// <summary>The quoted column of <paramref name="property"/>.</summary>
     public string ColumnNamed(string property) => Columns.Single(c => c.Property.Name == property).Name;
+
     /// <summary>What an INSERT's RETURNING reads back: the key, to match rows to entries, and the generated columns.</summary>
     public required IReadOnlyList<Column> Returned { get; init; }
     /// <summary>"INSERT INTO table (columns) VALUES ", to which the rows' tuples are appended.</summary>
     public required string InsertInto { get; init; }
     /// <summary>" RETURNING …" of <see cref="Returned"/>, or "" when the database generates nothing.</summary>
     public required string Returning { get; init; }
+
+    /// <summary>Principals before their dependents: 0 for a table with no foreign key to another table, else one more than its principals.</summary>
+    public required int InsertRank { get; init; }
 
     readonly ConcurrentDictionary<int, string> _insertSql = new();
     readonly ConcurrentDictionary<ulong, string> _updateSql = new();
@@ -286,8 +290,6 @@ internal sealed class TableShape
         var tuples = Enumerable.Range(0, rows).Select(row => "(" + string.Join(", ", Enumerable.Range(row * width, width).Select(Placeholder)) + ")");
         return $"{shape.InsertInto}{string.Join(", ", tuples)}{shape.Returning}";
     }, this);
-    /// <summary>Principals before their dependents: 0 for a table with no foreign key to another table, else one more than its principals.</summary>
-    public required int InsertRank { get; init; }
 
     public static TableShape For(DbContext db, IEntityType entity) =>
         Shapes.GetOrAdd(entity, static (entity, db) => Build(entity, db.GetService<ISqlGenerationHelper>()), db);

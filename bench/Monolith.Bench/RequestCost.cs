@@ -8,8 +8,8 @@ namespace Monolith.Bench;
 /// What a request costs the Host's process, for working on the request path: wrk sends transfers to a Host of its own
 /// on the uncontended set, and the Host's CPU time and bytes allocated (its own /metrics) are read before and after.
 /// Two kinds of request: one the validator refuses (amount 0, a 400 problem: Kestrel, authentication, the rate limiter,
-/// routing, JSON, MediatR and the validator, and no database), and one committed (201: all of that plus the
-/// handler, the strategy and the database). Their difference is the write path's share.
+/// routing, JSON, MediatR and the validator, and no database), and one committed (201: all of that but the refusal's
+/// exception, plus the handler, the strategy and the database).
 /// </summary>
 internal static class RequestCost
 {

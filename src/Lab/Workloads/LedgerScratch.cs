@@ -96,13 +96,6 @@ internal sealed class LedgerScratch
             for (var i = 0; i < batch.Length; i++) Add(insert, $"a{i}", batch[i]);
             await insert.ExecuteNonQueryAsync();
         }
-        // Statistics now, not when the server's own analyze gets round to the new rows: until then PostgreSQL plans the
-        // first minute of a run blind, and a Host started at once answered at a third of its later rate.
-        await using var analyze = connection.CreateCommand();
-        analyze.CommandText = DatabaseProvider.Current == DatabaseKind.PostgreSql
-            ? "ANALYZE"
-            : $"ANALYZE TABLE {string.Join(", ", new[] { "accounts", "entries", "transfers" }.Select(Table))}";
-        await analyze.ExecuteNonQueryAsync();
     }
 
     /// <summary>Drops the database: what a lab run leaves behind is gone with it.</summary>

@@ -76,14 +76,14 @@ internal sealed class RawTrade : IAsyncDisposable
     async Task<RaceOutcome> RecordInAsync(PortfolioTradeRace.Trade trade)
     {
         var (position, order, at) = (trade.PositionId, trade.Order, trade.ExecutedAt);
-        Set(_lock, position);
+        RawTransfer.Set(_lock, position);
         if (await _lock.ExecuteScalarAsync() is null) throw new InvalidOperationException($"position {position} is missing; the race opens every one");
 
-        Set(_before, position, at);
+        RawTransfer.Set(_before, position, at);
         var holding = (Amount: 0m, Mean: 0m, Local: 0m);
         await using (var reader = await _before.ExecuteReaderAsync())
             if (await reader.ReadAsync()) holding = (reader.GetDecimal(0), reader.GetDecimal(1), reader.GetDecimal(2));
-        Set(_later, position, at);
+        RawTransfer.Set(_later, position, at);
         var later = new List<(long Id, string Side, decimal Quantity, decimal Price, decimal Local)>();
         await using (var reader = await _later.ExecuteReaderAsync())
             while (await reader.ReadAsync())
@@ -102,17 +102,17 @@ internal sealed class RawTrade : IAsyncDisposable
         }
         if (refused) return RaceOutcome.Refused;
 
-        Set(_transaction, Guid.CreateVersion7(), position, side, order.Quantity, order.UnitPrice, order.LocalUnitPrice, at);
+        RawTransfer.Set(_transaction, Guid.CreateVersion7(), position, side, order.Quantity, order.UnitPrice, order.LocalUnitPrice, at);
         var id = Convert.ToInt64(await _transaction.ExecuteScalarAsync());
-        Set(_snapshot, id, position, at, written.Amount, written.Mean, written.Local);
+        RawTransfer.Set(_snapshot, id, position, at, written.Amount, written.Mean, written.Local);
         await _snapshot.ExecuteNonQueryAsync();
         for (var i = 0; i < later.Count; i++)
         {
-            Set(_rewrite, rewritten[i].Amount, rewritten[i].Mean, rewritten[i].Local, later[i].Id);
+            RawTransfer.Set(_rewrite, rewritten[i].Amount, rewritten[i].Mean, rewritten[i].Local, later[i].Id);
             await _rewrite.ExecuteNonQueryAsync();
         }
         var last = later.Count > 0 ? rewritten[^1] : written;
-        Set(_position, last.Amount, last.Mean, last.Local, position);
+        RawTransfer.Set(_position, last.Amount, last.Mean, last.Local, position);
         await _position.ExecuteNonQueryAsync();
         return RaceOutcome.Committed;
     }
@@ -134,11 +134,6 @@ internal sealed class RawTrade : IAsyncDisposable
         command.CommandText = sql;
         foreach (var (name, placeholder) in parameters) LedgerScratch.Add(command, name, placeholder);
         return command;
-    }
-
-    static void Set(DbCommand command, params object[] values)
-    {
-        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i];
     }
 
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();

@@ -81,7 +81,8 @@ internal sealed class RawTransfer : IAsyncDisposable
         return command;
     }
 
-    static void Set(DbCommand command, params object[] values)
+    /// <summary>Sets a prepared command's parameters, in order.</summary>
+    internal static void Set(DbCommand command, params object[] values)
     {
         for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i];
     }
